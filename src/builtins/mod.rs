@@ -1,0 +1,1 @@
+//! Functions implemented in Rust, one file per family.

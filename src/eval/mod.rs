@@ -1,0 +1,3 @@
+//! Values, facts loading and evaluation.
+
+pub mod value;
