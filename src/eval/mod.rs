@@ -1,3 +1,152 @@
 //! Values, facts loading and evaluation.
 
+mod expr;
+pub mod facts;
+mod ops;
+mod origin;
+pub mod outcome;
+mod rule;
 pub mod value;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::ir::{Expr, Program};
+use crate::source::Span;
+use value::Value;
+
+use origin::Origin;
+pub use outcome::{Evaluation, Outcome, RegisterEntry, RuleResult, SubjectResult};
+
+/// Default evaluation budget per subject, in expression steps.
+pub const DEFAULT_MAX_STEPS: u64 = 10_000_000;
+
+/// Why evaluating an expression failed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalError {
+    /// What went wrong, naming the fact path where one is known.
+    pub message: String,
+    /// The expression at fault.
+    pub span: Span,
+    /// A missing field, index or key: `??` and `?.` turn these into null.
+    pub missing: bool,
+}
+
+impl EvalError {
+    fn new(span: Span, message: impl Into<String>) -> EvalError {
+        EvalError {
+            message: message.into(),
+            span,
+            missing: false,
+        }
+    }
+}
+
+/// The state of one evaluation: facts, clock, constants, and a value stack.
+pub(crate) struct Machine<'p> {
+    program: &'p Program,
+    facts: Vec<Option<Value>>,
+    fact_names: Vec<String>,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    consts: Vec<Option<Result<Value, EvalError>>>,
+    stack: Vec<Value>,
+    origins: Vec<Origin<'p>>,
+    base: usize,
+    steps: u64,
+    max_steps: u64,
+}
+
+impl<'p> Machine<'p> {
+    /// A machine over a program, a facts document and an instant.
+    pub(crate) fn new(program: &'p Program, facts: &facts::Facts, now: DateTime<Utc>) -> Self {
+        Machine {
+            program,
+            facts: program
+                .facts
+                .iter()
+                .map(|k| facts.get(k).cloned())
+                .collect(),
+            fact_names: facts.keys().map(str::to_string).collect(),
+            now,
+            today: now.date_naive(),
+            consts: vec![None; program.consts.len()],
+            stack: Vec::new(),
+            origins: Vec::new(),
+            base: 0,
+            steps: 0,
+            max_steps: DEFAULT_MAX_STEPS,
+        }
+    }
+
+    fn set_local(&mut self, slot: usize, value: Value, origin: Origin<'p>) {
+        let index = self.base + slot;
+        if index >= self.stack.len() {
+            self.stack.resize(index + 1, Value::Null);
+            self.origins.resize(index + 1, Origin::Unknown);
+        }
+        self.stack[index] = value;
+        self.origins[index] = origin;
+    }
+
+    fn local(&self, slot: usize) -> Value {
+        self.stack
+            .get(self.base + slot)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// Evaluates a constant expression (rule metadata) at compile time.
+pub fn constant(program: &Program, e: &Expr) -> Result<Value, String> {
+    let facts = facts::Facts::default();
+    let mut m = Machine::new(program, &facts, DateTime::<Utc>::UNIX_EPOCH);
+    m.eval(e).map_err(|err| err.message)
+}
+
+/// Options of one evaluation.
+#[derive(Clone, Debug)]
+pub struct EvalOptions {
+    /// The evaluation instant.
+    pub now: DateTime<Utc>,
+    /// Only these rules, when given.
+    pub rules: Option<Vec<String>>,
+    /// Exceptions expiring within this many days are listed as expiring.
+    pub expiring_within_days: i64,
+    /// Expression steps one subject may take.
+    pub max_steps: u64,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            now: Utc::now(),
+            rules: None,
+            expiring_within_days: 30,
+            max_steps: DEFAULT_MAX_STEPS,
+        }
+    }
+}
+
+/// Evaluates every rule of a program against a facts document.
+pub fn evaluate(program: &Program, facts: &facts::Facts, options: &EvalOptions) -> Evaluation {
+    let mut m = Machine::new(program, facts, options.now);
+    m.max_steps = options.max_steps;
+    let mut registers = rule::Registers::default();
+    let rules = program
+        .rules
+        .iter()
+        .filter(|r| {
+            options
+                .rules
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|o| **o == *r.id))
+        })
+        .map(|r| m.run_rule(r, &mut registers))
+        .collect();
+    let register = m.register_hygiene(&registers, options.expiring_within_days);
+    Evaluation {
+        now: options.now,
+        rules,
+        register,
+    }
+}

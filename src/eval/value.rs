@@ -65,7 +65,11 @@ impl Duration {
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.seconds;
-        let (sign, s) = if s < 0 { ("-", -(s as i128)) } else { ("", s as i128) };
+        let (sign, s) = if s < 0 {
+            ("-", -(s as i128))
+        } else {
+            ("", s as i128)
+        };
         let units: [(i128, &str); 4] = [(DAY as i128, "d"), (3600, "h"), (60, "m"), (1, "s")];
         if s == 0 {
             return write!(f, "0d");
@@ -182,9 +186,13 @@ impl Value {
             Value::Date(_) | Value::DateTime(_) | Value::Duration(_) => {
                 serde_json::Value::String(self.to_string())
             }
-            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
             Value::Object(map) => serde_json::Value::Object(
-                map.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect(),
+                map.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
             ),
         }
     }
@@ -240,7 +248,9 @@ impl Value {
             (Str(a), Str(b)) => Some(a.cmp(b)),
             (Date(a), Date(b)) => Some(a.cmp(b)),
             (Date(_) | DateTime(_), Date(_) | DateTime(_) | Str(_))
-            | (Str(_), Date(_) | DateTime(_)) => Some(self.to_datetime()?.cmp(&other.to_datetime()?)),
+            | (Str(_), Date(_) | DateTime(_)) => {
+                Some(self.to_datetime()?.cmp(&other.to_datetime()?))
+            }
             (Duration(a), Duration(b)) => Some(a.cmp(b)),
             (Bool(a), Bool(b)) => Some(a.cmp(b)),
             _ => None,

@@ -1,0 +1,440 @@
+//! Evaluation of expressions. Fails closed: anything missing, mistyped or
+//! unparsable is an error naming the fact path, never a silent `false`.
+
+use std::sync::Arc;
+
+use super::ops::{self, Culprit, OpError};
+use super::origin::Origin;
+use super::value::Value;
+use super::{EvalError, Machine};
+use crate::diagnostic::did_you_mean;
+use crate::ir::{Expr, ExprKind, Loop, StrPart};
+use crate::syntax::ast::{BinOp, UnaryOp};
+
+type Result<T> = std::result::Result<T, EvalError>;
+
+impl<'p> Machine<'p> {
+    /// Evaluates an expression in the current frame.
+    pub(crate) fn eval(&mut self, e: &'p Expr) -> Result<Value> {
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            return Err(EvalError::new(
+                e.span,
+                format!("evaluation budget exceeded ({} steps)", self.max_steps),
+            ));
+        }
+        match &e.kind {
+            ExprKind::Value(v) => Ok(v.clone()),
+            ExprKind::Local(slot) => Ok(self.local(*slot)),
+            ExprKind::Now => Ok(Value::DateTime(self.now)),
+            ExprKind::Today => Ok(Value::Date(self.today)),
+            ExprKind::Const(id) => self.constant(*id),
+            ExprKind::Fact(id) => match self.facts.get(*id).cloned().flatten() {
+                Some(v) => Ok(v),
+                None => {
+                    let name = self
+                        .program
+                        .facts
+                        .get(*id)
+                        .map(|k| k.to_string())
+                        .unwrap_or_default();
+                    let help = did_you_mean(&name, self.fact_names.iter().map(String::as_str))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    Err(EvalError {
+                        message: format!("the facts have no key `{name}`{help}"),
+                        span: e.span,
+                        missing: true,
+                    })
+                }
+            },
+            ExprKind::Str(parts) => {
+                let mut out = String::new();
+                for part in parts {
+                    match part {
+                        StrPart::Text(t) => out.push_str(t),
+                        StrPart::Expr(x) => {
+                            let v = self.eval(x)?;
+                            out.push_str(&v.to_string());
+                        }
+                    }
+                }
+                Ok(Value::str(&out))
+            }
+            ExprKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.eval(item)?);
+                }
+                Ok(Value::list(out))
+            }
+            ExprKind::Object(entries) => {
+                let mut map = super::value::Map::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let value = self.eval(v)?;
+                    map.insert(k.clone(), value);
+                }
+                Ok(Value::Object(Arc::new(map)))
+            }
+            ExprKind::Field { target, name, safe } => {
+                let t = if *safe {
+                    self.eval_optional(target)?
+                } else {
+                    self.eval(target)?
+                };
+                self.field(e, target, &t, name, *safe)
+            }
+            ExprKind::Index { target, index } => {
+                let t = self.eval(target)?;
+                let i = self.eval(index)?;
+                self.index(e, target, &t, &i)
+            }
+            ExprKind::Call { func, args } => self.call(*func, args),
+            ExprKind::Builtin { builtin, args } => {
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.eval(a)?);
+                }
+                (builtin.call)(&values).map_err(|err| {
+                    let at = err.arg.and_then(|i| args.get(i));
+                    let message = match at.and_then(|a| self.path_of(a)) {
+                        Some(path) => format!("{path}: {}", err.message),
+                        None => err.message,
+                    };
+                    EvalError::new(at.map_or(e.span, |a| a.span), message)
+                })
+            }
+            ExprKind::Unary { op, operand } => {
+                let v = self.eval(operand)?;
+                match (op, &v) {
+                    (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+                    (UnaryOp::Neg, Value::Int(i)) => i
+                        .checked_neg()
+                        .map(Value::Int)
+                        .ok_or_else(|| EvalError::new(e.span, "negation overflows")),
+                    (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float(-f)),
+                    (UnaryOp::Neg, Value::Duration(d)) => {
+                        Ok(Value::Duration(super::value::Duration {
+                            seconds: -d.seconds,
+                        }))
+                    }
+                    (UnaryOp::Not, _) => Err(self.type_error(operand, &v, "`not` needs a bool")),
+                    (UnaryOp::Neg, _) => {
+                        Err(self.type_error(operand, &v, "`-` needs a number or duration"))
+                    }
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs } => self.binary(e, *op, lhs, rhs),
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                if self.condition(cond)? {
+                    self.eval(then)
+                } else {
+                    self.eval(otherwise)
+                }
+            }
+            ExprKind::Comprehension { elem, binding } => {
+                let mut out = Vec::new();
+                self.each(binding, |m| {
+                    out.push(m.eval(elem)?);
+                    Ok(true)
+                })?;
+                Ok(Value::list(out))
+            }
+            ExprKind::Quantifier {
+                all,
+                slot,
+                source,
+                body,
+            } => {
+                let items = self.list(source)?;
+                for (index, item) in items.iter().enumerate() {
+                    let base = self.base;
+                    self.set_local(
+                        *slot,
+                        item.clone(),
+                        Origin::Element {
+                            source,
+                            index,
+                            base,
+                        },
+                    );
+                    if self.condition(body)? != *all {
+                        return Ok(Value::Bool(!*all));
+                    }
+                }
+                Ok(Value::Bool(*all))
+            }
+        }
+    }
+
+    /// Runs `f` for each element of a loop that passes its filter; `f`
+    /// returns false to stop early.
+    pub(crate) fn each(
+        &mut self,
+        l: &'p Loop,
+        mut f: impl FnMut(&mut Self) -> Result<bool>,
+    ) -> Result<()> {
+        let items = self.list(&l.source)?;
+        for (index, item) in items.iter().enumerate() {
+            let base = self.base;
+            self.set_local(
+                l.slot,
+                item.clone(),
+                Origin::Element {
+                    source: &l.source,
+                    index,
+                    base,
+                },
+            );
+            if let Some(filter) = &l.filter {
+                if !self.condition(filter)? {
+                    continue;
+                }
+            }
+            if !f(self)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Evaluates a collection to iterate over.
+    pub(crate) fn list(&mut self, e: &'p Expr) -> Result<Arc<Vec<Value>>> {
+        match self.eval(e)? {
+            Value::List(items) => Ok(items),
+            other => Err(self.type_error(e, &other, "expected a list to iterate over")),
+        }
+    }
+
+    /// Evaluates a condition: it must be a bool; null is an error, never false.
+    pub(crate) fn condition(&mut self, e: &'p Expr) -> Result<bool> {
+        match self.eval(e)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(self.type_error(e, &other, "a condition must be true or false")),
+        }
+    }
+
+    fn type_error(&self, e: &'p Expr, v: &Value, what: &str) -> EvalError {
+        EvalError::new(
+            e.span,
+            format!(
+                "{what}; {} is {} {}",
+                self.describe(e),
+                v.type_name(),
+                v.quoted()
+            ),
+        )
+    }
+
+    /// Like `eval`, but a missing field, index or facts key anywhere along an
+    /// access chain is null: the left side of `??` and the target of `?.`.
+    pub(crate) fn eval_optional(&mut self, e: &'p Expr) -> Result<Value> {
+        match &e.kind {
+            ExprKind::Field { target, name, .. } => {
+                let t = self.eval_optional(target)?;
+                if t.is_null() {
+                    return Ok(Value::Null);
+                }
+                self.field(e, target, &t, name, true)
+            }
+            ExprKind::Index { target, index } => {
+                let t = self.eval_optional(target)?;
+                if t.is_null() {
+                    return Ok(Value::Null);
+                }
+                let i = self.eval(index)?;
+                match self.index(e, target, &t, &i) {
+                    Err(err) if err.missing => Ok(Value::Null),
+                    other => other,
+                }
+            }
+            ExprKind::Fact(_) => match self.eval(e) {
+                Err(err) if err.missing => Ok(Value::Null),
+                other => other,
+            },
+            _ => self.eval(e),
+        }
+    }
+
+    fn field(
+        &self,
+        e: &'p Expr,
+        target: &'p Expr,
+        t: &Value,
+        name: &str,
+        safe: bool,
+    ) -> Result<Value> {
+        match t {
+            Value::Object(map) => match map.get(name) {
+                Some(v) => Ok(v.clone()),
+                None if safe => Ok(Value::Null),
+                None => {
+                    let help = did_you_mean(name, map.keys().map(|k| &**k))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    Err(EvalError {
+                        message: format!("{} has no field `{name}`{help}", self.describe(target)),
+                        span: e.span,
+                        missing: true,
+                    })
+                }
+            },
+            Value::Null if safe => Ok(Value::Null),
+            Value::Null => Err(EvalError {
+                message: format!(
+                    "{} is null, so it has no field `{name}`",
+                    self.describe(target)
+                ),
+                span: e.span,
+                missing: true,
+            }),
+            other => Err(self.type_error(target, other, &format!("cannot read field `{name}`"))),
+        }
+    }
+
+    fn index(&self, e: &'p Expr, target: &'p Expr, t: &Value, i: &Value) -> Result<Value> {
+        match (t, i) {
+            (Value::List(items), Value::Int(n)) => usize::try_from(*n)
+                .ok()
+                .and_then(|n| items.get(n))
+                .cloned()
+                .ok_or_else(|| EvalError {
+                    message: format!(
+                        "{} has {} elements; index {n} is out of range",
+                        self.describe(target),
+                        items.len()
+                    ),
+                    span: e.span,
+                    missing: true,
+                }),
+            (Value::Object(map), Value::Str(k)) => map.get(k).cloned().ok_or_else(|| {
+                let help = did_you_mean(k, map.keys().map(|k| &**k))
+                    .map(|s| format!("; did you mean {s}?"))
+                    .unwrap_or_default();
+                EvalError {
+                    message: format!("{} has no key {}{help}", self.describe(target), i.quoted()),
+                    span: e.span,
+                    missing: true,
+                }
+            }),
+            (Value::List(_), _) => Err(EvalError::new(
+                e.span,
+                format!(
+                    "a list index must be a whole number, got {} {}",
+                    i.type_name(),
+                    i.quoted()
+                ),
+            )),
+            (Value::Object(_), _) => Err(EvalError::new(
+                e.span,
+                format!(
+                    "an object key must be a string, got {} {}",
+                    i.type_name(),
+                    i.quoted()
+                ),
+            )),
+            _ => Err(self.type_error(target, t, "cannot index")),
+        }
+    }
+
+    fn binary(&mut self, e: &'p Expr, op: BinOp, lhs: &'p Expr, rhs: &'p Expr) -> Result<Value> {
+        match op {
+            BinOp::Coalesce => {
+                let l = self.eval_optional(lhs)?;
+                return if l.is_null() { self.eval(rhs) } else { Ok(l) };
+            }
+            BinOp::And | BinOp::Or => {
+                let l = self.eval(lhs)?;
+                let Value::Bool(l) = l else {
+                    return Err(self.type_error(
+                        lhs,
+                        &l,
+                        &format!("`{}` needs true or false", op.symbol()),
+                    ));
+                };
+                if l == (op == BinOp::Or) {
+                    return Ok(Value::Bool(l));
+                }
+                let r = self.eval(rhs)?;
+                return match r {
+                    Value::Bool(r) => Ok(Value::Bool(r)),
+                    other => Err(self.type_error(
+                        rhs,
+                        &other,
+                        &format!("`{}` needs true or false", op.symbol()),
+                    )),
+                };
+            }
+            _ => {}
+        }
+        let l = self.eval(lhs)?;
+        let r = self.eval(rhs)?;
+        let result = match op {
+            BinOp::Eq => ops::equals(&l, &r).map(Value::Bool),
+            BinOp::Ne => ops::equals(&l, &r).map(|b| Value::Bool(!b)),
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                ops::compare(op, &l, &r).map(Value::Bool)
+            }
+            BinOp::In => ops::contains(&l, &r).map(Value::Bool),
+            BinOp::NotIn => ops::contains(&l, &r).map(|b| Value::Bool(!b)),
+            _ => ops::arithmetic(op, &l, &r),
+        };
+        result.map_err(|OpError { culprit, message }| {
+            let at = match culprit {
+                Culprit::Left => Some(lhs),
+                Culprit::Right => Some(rhs),
+                Culprit::Both => None,
+            };
+            let message = match at.and_then(|x| self.path_of(x)) {
+                Some(path) => format!("{path}: {message}"),
+                None => message,
+            };
+            EvalError::new(at.map_or(e.span, |x| x.span), message)
+        })
+    }
+
+    fn call(&mut self, func: usize, args: &'p [Expr]) -> Result<Value> {
+        let Some(def) = self.program.fns.get(func) else {
+            return Ok(Value::Null);
+        };
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(self.eval(a)?);
+        }
+        let caller = self.base;
+        let callee = self.stack.len().max(caller);
+        self.base = callee;
+        for (slot, (value, expr)) in values.into_iter().zip(args).enumerate() {
+            self.set_local(slot, value, Origin::Alias { expr, base: caller });
+        }
+        let result = self.eval(&def.body);
+        self.stack.truncate(callee);
+        self.origins.truncate(callee);
+        self.base = caller;
+        result
+    }
+
+    fn constant(&mut self, id: usize) -> Result<Value> {
+        if let Some(Some(cached)) = self.consts.get(id) {
+            return cached.clone();
+        }
+        let Some(def) = self.program.consts.get(id) else {
+            return Ok(Value::Null);
+        };
+        let caller = self.base;
+        let frame = self.stack.len().max(caller);
+        self.base = frame;
+        let result = self.eval(&def.value);
+        self.stack.truncate(frame);
+        self.origins.truncate(frame);
+        self.base = caller;
+        if let Some(slot) = self.consts.get_mut(id) {
+            *slot = Some(result.clone());
+        }
+        result
+    }
+}

@@ -1,0 +1,12 @@
+//! The standard library: modules written in Edict, embedded in the binary.
+
+/// Every standard module, by the name `use std.NAME` gives it.
+pub const MODULES: &[(&str, &str)] = &[("time", include_str!("../stdlib/time.edict"))];
+
+/// The source of `std.NAME`.
+pub fn module(name: &str) -> Option<&'static str> {
+    MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
