@@ -12,6 +12,16 @@
 //! assert_eq!(evaluation.rules[0].subjects[0].outcome, edict::Outcome::Fail);
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
 
 pub mod builtins;
 pub mod check;

@@ -157,9 +157,7 @@ pub fn compile(mut sources: SourceMap) -> Result<(Program, Vec<Diagnostic>), Fai
     program.facts = facts.into_keys().collect();
     program.sources = sources;
 
-    if !diagnostics.iter().any(Diagnostic::is_error) {
-        rules::finish_meta(&mut program, pending_meta, &mut diagnostics);
-    }
+    rules::finish_meta(&mut program, pending_meta, &mut diagnostics);
     diagnostics.sort_by_key(|d| (d.span.source, d.span.start, d.code));
     diagnostics.dedup();
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -171,7 +169,7 @@ pub fn compile(mut sources: SourceMap) -> Result<(Program, Vec<Diagnostic>), Fai
     Ok((program, diagnostics))
 }
 
-fn user_decls<'a>(files: &'a [ParsedFile]) -> impl Iterator<Item = &'a ast::Decl> {
+fn user_decls(files: &[ParsedFile]) -> impl Iterator<Item = &ast::Decl> {
     files
         .iter()
         .filter(|f| f.module.is_none())

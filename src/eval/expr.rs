@@ -219,15 +219,11 @@ impl<'p> Machine<'p> {
     }
 
     fn type_error(&self, e: &'p Expr, v: &Value, what: &str) -> EvalError {
-        EvalError::new(
-            e.span,
-            format!(
-                "{what}; {} is {} {}",
-                self.describe(e),
-                v.type_name(),
-                v.quoted()
-            ),
-        )
+        let is = match v {
+            Value::Null => "null".to_string(),
+            _ => format!("{} {}", v.type_name(), v.quoted()),
+        };
+        EvalError::new(e.span, format!("{what}; {} is {is}", self.describe(e)))
     }
 
     /// Like `eval`, but a missing field, index or facts key anywhere along an
@@ -389,9 +385,22 @@ impl<'p> Machine<'p> {
                 Culprit::Right => Some(rhs),
                 Culprit::Both => None,
             };
-            let message = match at.and_then(|x| self.path_of(x)) {
-                Some(path) => format!("{path}: {message}"),
-                None => message,
+            let message = match at {
+                Some(x) => match self.path_of(x) {
+                    Some(path) => format!("{path}: {message}"),
+                    None => message,
+                },
+                None => {
+                    let paths: Vec<String> = [("left", lhs), ("right", rhs)]
+                        .into_iter()
+                        .filter_map(|(side, x)| self.path_of(x).map(|p| format!("{side} is {p}")))
+                        .collect();
+                    if paths.is_empty() {
+                        message
+                    } else {
+                        format!("{message} ({})", paths.join(", "))
+                    }
+                }
             };
             EvalError::new(at.map_or(e.span, |x| x.span), message)
         })

@@ -380,11 +380,16 @@ impl<'p> Machine<'p> {
                             break;
                         }
                     },
-                    WaiverStep::Require(q) => match self.require(q) {
-                        Ok(None) => {}
-                        Ok(Some(m)) => reasons.push(m.text),
-                        Err(e) => reasons.push(e.message),
-                    },
+                    WaiverStep::Require(q) => {
+                        let reason = match self.require(q) {
+                            Ok(None) => continue,
+                            Ok(Some(m)) => m.text,
+                            Err(e) => e.message,
+                        };
+                        if !reasons.contains(&reason) {
+                            reasons.push(reason);
+                        }
+                    }
                 }
             }
             if reasons.is_empty() && result.waived_by.is_none() {

@@ -44,6 +44,9 @@ pub(super) fn syntax_error(
 }
 
 fn help_for(expected: &[&str], found: &str) -> Option<String> {
+    if found.is_empty() {
+        return Some("a closing `}` or `)` may be missing".into());
+    }
     if found == "=" && expected.contains(&"an operator") {
         return Some("compare with `==`; `=` only appears in `let`, `const` and `fn`".into());
     }
@@ -120,7 +123,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::op_div
         | Rule::op_rem => "an operator",
         Rule::postfix_op | Rule::field | Rule::safe_field | Rule::index | Rule::call => {
-            "`.`, `[` or `(`"
+            "an operator"
         }
         Rule::use_decl | Rule::kw_use => "`use`",
         Rule::const_decl | Rule::kw_const => "`const`",
@@ -132,25 +135,38 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::rule_decl | Rule::kw_rule => "`rule`",
         Rule::waiver_decl | Rule::kw_waiver => "`waiver`",
         Rule::test_decl | Rule::kw_test => "`test`",
-        Rule::title_clause | Rule::kw_title => "`title`",
-        Rule::severity_clause | Rule::kw_severity => "`severity`",
-        Rule::level_clause | Rule::kw_level => "`level`",
-        Rule::cite_clause | Rule::kw_cite => "`cite`",
-        Rule::tags_clause | Rule::kw_tags => "`tags`",
-        Rule::remediation_clause | Rule::kw_remediation => "`remediation`",
-        Rule::effective_clause | Rule::kw_effective => "`effective`",
-        Rule::for_clause | Rule::kw_for => "`for`",
-        Rule::let_clause | Rule::kw_let => "`let`",
-        Rule::where_clause | Rule::kw_where => "`where`",
-        Rule::subject_clause | Rule::kw_subject => "`subject`",
-        Rule::due_clause | Rule::kw_due => "`due`",
-        Rule::require_clause | Rule::kw_require => "`require`",
-        Rule::from_clause | Rule::kw_from => "`from`",
-        Rule::now_clause | Rule::kw_now => "`now`",
-        Rule::expect_clause | Rule::kw_expect => "`expect`",
+        Rule::title_clause
+        | Rule::kw_title
+        | Rule::severity_clause
+        | Rule::kw_severity
+        | Rule::level_clause
+        | Rule::kw_level
+        | Rule::cite_clause
+        | Rule::kw_cite
+        | Rule::tags_clause
+        | Rule::kw_tags
+        | Rule::remediation_clause
+        | Rule::kw_remediation
+        | Rule::effective_clause
+        | Rule::kw_effective
+        | Rule::let_clause
+        | Rule::kw_let
+        | Rule::subject_clause
+        | Rule::kw_subject
+        | Rule::due_clause
+        | Rule::kw_due
+        | Rule::require_clause
+        | Rule::kw_require
+        | Rule::from_clause
+        | Rule::kw_from
+        | Rule::now_clause
+        | Rule::kw_now
+        | Rule::expect_clause
+        | Rule::kw_expect => "the next clause",
+        Rule::for_clause | Rule::kw_for | Rule::where_clause | Rule::kw_where => "the next clause",
         Rule::kw_else => "`else`",
         Rule::kw_then => "`then`",
-        Rule::kw_in => "`in`",
+        Rule::kw_in => "an operator",
         Rule::kw_count => "`count`",
         _ => return None,
     })
