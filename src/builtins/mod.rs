@@ -92,8 +92,10 @@ pub struct Builtin {
 
 /// Every builtin, sorted by name (a test keeps it so).
 static ALL: &[Builtin] = &[
+    time::ADD_BUSINESS_DAYS,
     time::ADD_MONTHS,
     collections::AVG,
+    time::BUSINESS_DAYS,
     collections::CONTAINS,
     collections::COUNT,
     cvss::CVSS_SEVERITY,

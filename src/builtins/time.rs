@@ -1,8 +1,8 @@
 //! Dates, datetimes and durations: conversions and calendar arithmetic.
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc, Weekday};
 
-use super::{arg, int_arg, Builtin, BuiltinError};
+use super::{arg, int_arg, list_arg, Builtin, BuiltinError};
 use crate::eval::value::{parse_date, Value, DAY};
 
 builtins! {
@@ -18,6 +18,10 @@ builtins! {
         "whole days elapsed from a to b (negative when b is earlier), partial days dropped";
     ADD_MONTHS = add_months(2, 2) "add_months(d: date | datetime, n: int) -> date | datetime":
         "d moved by n calendar months (n may be negative), clamped to the month's last day";
+    BUSINESS_DAYS = business_days(2, 3) "business_days(a: date, b: date, holidays: [date] = []) -> int":
+        "business days (Monday to Friday, not in holidays) elapsed from a to b: those after a up to and including b, negative when b is earlier";
+    ADD_BUSINESS_DAYS = add_business_days(2, 3) "add_business_days(d: date, n: int, holidays: [date] = []) -> date":
+        "the date n business days (Monday to Friday, not in holidays) after d, or before it when n is negative";
 }
 
 /// A duration argument's seconds.
@@ -146,6 +150,110 @@ fn add_months(args: &[Value]) -> Result<Value, BuiltinError> {
             other,
         )),
     }
+}
+
+/// Argument `i` as a calendar date (a datetime's UTC date), naming a bad string.
+fn date_arg(func: &str, args: &[Value], i: usize) -> Result<NaiveDate, BuiltinError> {
+    let v = arg(args, i)?;
+    match v {
+        Value::Date(_) | Value::DateTime(_) | Value::Str(_) => v
+            .to_date()
+            .ok_or_else(|| BuiltinError::at(i, format!("string `{v}` is not a date"))),
+        other => Err(BuiltinError::type_mismatch(func, i, DATE_LIKE, other)),
+    }
+}
+
+/// The optional holiday list (argument 2), as sorted distinct dates.
+fn holidays_arg(func: &str, args: &[Value]) -> Result<Vec<NaiveDate>, BuiltinError> {
+    if args.len() < 3 {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for item in list_arg(func, args, 2)? {
+        match item {
+            Value::Date(_) | Value::DateTime(_) | Value::Str(_) => {
+                out.push(item.to_date().ok_or_else(|| {
+                    BuiltinError::at(2, format!("holiday `{item}` is not a date"))
+                })?)
+            }
+            other => {
+                return Err(BuiltinError::at(
+                    2,
+                    format!(
+                        "`{func}` expects holidays to be dates, got {}",
+                        other.type_name()
+                    ),
+                ))
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Whether `d` is a business day: a weekday not among the (sorted) holidays.
+fn is_business_day(d: NaiveDate, holidays: &[NaiveDate]) -> bool {
+    !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && holidays.binary_search(&d).is_err()
+}
+
+/// Business days in `(a, b]`, for `a <= b`, in time independent of the span.
+fn business_days_after(a: NaiveDate, b: NaiveDate, holidays: &[NaiveDate]) -> i64 {
+    let span = (b - a).num_days();
+    let weeks = span / 7;
+    let mut count = weeks * 5;
+    let mut d = a + chrono::Duration::days(weeks * 7);
+    for _ in 0..span % 7 {
+        d = d.succ_opt().unwrap_or(d);
+        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+            count += 1;
+        }
+    }
+    let closed = holidays
+        .iter()
+        .filter(|h| **h > a && **h <= b && !matches!(h.weekday(), Weekday::Sat | Weekday::Sun))
+        .count();
+    count - closed as i64
+}
+
+fn business_days(args: &[Value]) -> Result<Value, BuiltinError> {
+    let a = date_arg("business_days", args, 0)?;
+    let b = date_arg("business_days", args, 1)?;
+    let holidays = holidays_arg("business_days", args)?;
+    Ok(Value::Int(if a <= b {
+        business_days_after(a, b, &holidays)
+    } else {
+        -business_days_after(b, a, &holidays)
+    }))
+}
+
+/// Most business days `add_business_days` moves, about four centuries.
+const MAX_BUSINESS_DAYS: i64 = 100_000;
+
+fn add_business_days(args: &[Value]) -> Result<Value, BuiltinError> {
+    let mut d = date_arg("add_business_days", args, 0)?;
+    let n = int_arg("add_business_days", args, 1)?;
+    let holidays = holidays_arg("add_business_days", args)?;
+    if n.abs() > MAX_BUSINESS_DAYS {
+        return Err(BuiltinError::at(
+            1,
+            format!("`add_business_days` moves at most {MAX_BUSINESS_DAYS} business days, got {n}"),
+        ));
+    }
+    let start = d;
+    let mut left = n.abs();
+    while left > 0 {
+        d = if n > 0 { d.succ_opt() } else { d.pred_opt() }.ok_or_else(|| {
+            BuiltinError::at(
+                1,
+                format!("`add_business_days` of {n} from `{start}` is out of range"),
+            )
+        })?;
+        if is_business_day(d, &holidays) {
+            left -= 1;
+        }
+    }
+    Ok(Value::Date(d))
 }
 
 #[cfg(test)]
@@ -316,6 +424,119 @@ mod tests {
         assert_eq!(
             show(add_months(&[Value::Bool(true), Value::Int(1)])),
             "@0: `add_months` expects a date, datetime or ISO-8601 string, got bool"
+        );
+    }
+}
+
+#[cfg(test)]
+mod business_day_tests {
+    use super::*;
+    use crate::builtins::show;
+
+    fn d(s: &str) -> Value {
+        Value::Date(parse_date(s).unwrap())
+    }
+
+    fn days(list: &[&str]) -> Value {
+        Value::list(list.iter().map(|s| Value::str(*s)).collect())
+    }
+
+    // 2026-11-27 is a Friday, 2026-11-30 a Monday.
+    #[test]
+    fn business_days_skip_weekends_and_holidays() {
+        assert_eq!(
+            show(business_days(&[d("2026-11-27"), d("2026-11-30")])),
+            "1"
+        );
+        assert_eq!(
+            show(business_days(&[d("2026-11-30"), d("2026-12-04")])),
+            "4"
+        );
+        assert_eq!(
+            show(business_days(&[d("2026-11-30"), d("2026-11-27")])),
+            "-1"
+        );
+        assert_eq!(
+            show(business_days(&[d("2026-11-28"), d("2026-11-29")])),
+            "0"
+        );
+        assert_eq!(
+            show(business_days(&[d("2026-11-30"), d("2026-11-30")])),
+            "0"
+        );
+        assert_eq!(
+            show(business_days(&[d("2026-01-01"), d("2027-01-01")])),
+            "261"
+        );
+        // Thanksgiving (Thursday) and a holiday on a Saturday, listed twice.
+        let holidays = days(&["2026-11-26", "2026-11-28", "2026-11-26"]);
+        assert_eq!(
+            show(business_days(&[d("2026-11-23"), d("2026-11-30"), holidays])),
+            "4"
+        );
+    }
+
+    #[test]
+    fn add_business_days_inverts_business_days() {
+        let holidays = days(&["2026-12-25", "2027-01-01"]);
+        for start in ["2026-11-27", "2026-11-28", "2026-12-21"] {
+            for n in [0, 1, 4, 5, 6, 23] {
+                let end = add_business_days(&[d(start), Value::Int(n), holidays.clone()]).unwrap();
+                let back = business_days(&[d(start), end, holidays.clone()]);
+                assert_eq!(show(back), n.to_string(), "{start} + {n}");
+            }
+        }
+        assert_eq!(
+            show(add_business_days(&[d("2026-11-27"), Value::Int(1)])),
+            "2026-11-30"
+        );
+        assert_eq!(
+            show(add_business_days(&[d("2026-11-30"), Value::Int(-1)])),
+            "2026-11-27"
+        );
+        assert_eq!(
+            show(add_business_days(&[d("2026-11-28"), Value::Int(0)])),
+            "2026-11-28"
+        );
+        assert_eq!(
+            show(add_business_days(&[
+                d("2026-12-24"),
+                Value::Int(1),
+                holidays
+            ])),
+            "2026-12-28"
+        );
+    }
+
+    #[test]
+    fn business_day_errors_name_the_argument() {
+        assert_eq!(
+            show(business_days(&[d("2026-11-27"), Value::str("soon")])),
+            "@1: string `soon` is not a date"
+        );
+        assert_eq!(
+            show(business_days(&[
+                d("2026-11-27"),
+                d("2026-11-30"),
+                days(&["xmas"])
+            ])),
+            "@2: holiday `xmas` is not a date"
+        );
+        assert_eq!(
+            show(business_days(&[
+                d("2026-11-27"),
+                d("2026-11-30"),
+                Value::list(vec![Value::Int(1)])
+            ])),
+            "@2: `business_days` expects holidays to be dates, got number"
+        );
+        assert_eq!(
+            show(add_business_days(&[d("2026-11-27"), Value::Int(1_000_000)])),
+            "@1: `add_business_days` moves at most 100000 business days, got 1000000"
+        );
+        assert_eq!(
+            show(add_business_days(&[Value::Int(3), Value::Int(1)])),
+            "@0: `add_business_days` expects a date, datetime or ISO-8601 string, got number"
         );
     }
 }
