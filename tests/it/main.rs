@@ -2,5 +2,6 @@
 
 mod cli;
 mod common;
+mod docs;
 mod examples;
 mod suites;
