@@ -48,3 +48,76 @@ fn hipaa_example_matches_its_independent_oracle() {
         }
     }
 }
+
+/// The facts arguments of the KEV fleet example.
+const KEV_FLEET_ARGS: &[&str] = &[
+    "eval",
+    "examples/kev-fleet",
+    "--format",
+    "json",
+    "--facts",
+    "examples/kev-fleet/fleet.json",
+    "--facts",
+    "examples/kev-fleet/advisories.json",
+    "--facts",
+    "catalog=examples/kev-fleet/kev.json",
+    "--now",
+    "2025-09-01",
+];
+
+/// examples/kev-fleet/expected.json was worked out by hand (its README shows
+/// the working); every subject's outcome and every count must match it.
+#[test]
+fn kev_fleet_example_matches_its_hand_worked_outcomes() {
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/kev-fleet/expected.json")).unwrap(),
+    )
+    .unwrap();
+    let out = edict(KEV_FLEET_ARGS);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "non-compliant run: {}",
+        stderr(&out)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let rules = expected["rules"].as_object().unwrap();
+    let got_rules = report["rules"].as_array().unwrap();
+    assert_eq!(got_rules.len(), rules.len());
+    for (id, want) in rules {
+        let got = got_rules
+            .iter()
+            .find(|r| r["id"] == **id)
+            .unwrap_or_else(|| panic!("no rule {id}"));
+        let mut outcomes: BTreeMap<String, String> = BTreeMap::new();
+        for f in got["findings"].as_array().unwrap() {
+            outcomes.insert(
+                f["subject"].as_str().unwrap().into(),
+                f["outcome"].as_str().unwrap().into(),
+            );
+        }
+        for p in got["passed"].as_array().unwrap() {
+            outcomes.insert(p.as_str().unwrap().into(), "pass".into());
+        }
+        let want_outcomes: BTreeMap<String, String> = want["subjects"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(outcomes, want_outcomes, "rule {id}");
+        for o in ["pass", "fail", "waived", "error"] {
+            assert_eq!(got["counts"][o], want[o], "rule {id} count {o}");
+        }
+    }
+}
+
+/// The catalog shipped with the example is CISA's release, unmodified.
+#[test]
+fn kev_fleet_catalog_is_the_unmodified_cisa_release() {
+    let text = std::fs::read_to_string(root().join("examples/kev-fleet/kev.json")).unwrap();
+    let catalog: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(catalog["catalogVersion"], "2025.08.25");
+    assert_eq!(catalog["count"], 1404);
+    assert_eq!(catalog["vulnerabilities"].as_array().unwrap().len(), 1404);
+}
