@@ -438,7 +438,7 @@ mod business_day_tests {
     }
 
     fn days(list: &[&str]) -> Value {
-        Value::list(list.iter().map(|s| Value::str(*s)).collect())
+        Value::list(list.iter().map(|s| Value::str(s)).collect())
     }
 
     // 2026-11-27 is a Friday, 2026-11-30 a Monday.
