@@ -119,7 +119,11 @@ pub fn run(args: EvalArgs) -> u8 {
             fail_on: Some(args.fail_on),
             facts_inputs: facts.inputs.clone(),
             command_line: std::iter::once("edict".to_string())
-                .chain(std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()))
+                .chain(
+                    std::env::args_os()
+                        .skip(1)
+                        .map(|a| a.to_string_lossy().into_owned()),
+                )
                 .collect(),
         },
     );

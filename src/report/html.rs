@@ -95,7 +95,11 @@ pub fn render(report: &Report) -> String {
          <title>Edict audit report · {} · {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
         esc(&csp),
         esc(report.tool.version),
-        if s.compliant { "compliant" } else { "non-compliant" },
+        if s.compliant {
+            "compliant"
+        } else {
+            "non-compliant"
+        },
         esc(&report.now)
     );
     let _ = writeln!(
@@ -304,9 +308,8 @@ fn overdue_histogram(report: &Report) -> String {
     }
     let max = counts.iter().copied().max().unwrap_or(0).max(1);
     let (plot_h, col_w, left) = (150.0, 70.0, 20.0);
-    let mut svg = String::from(
-        "<svg role=\"img\" viewBox=\"0 0 560 210\" width=\"560\" height=\"210\">",
-    );
+    let mut svg =
+        String::from("<svg role=\"img\" viewBox=\"0 0 560 210\" width=\"560\" height=\"210\">");
     for (i, ((label, _, _), n)) in OVERDUE_BUCKETS.iter().zip(counts).enumerate() {
         let x = left + col_w * i as f64;
         let h = plot_h * n as f64 / max as f64;
@@ -324,10 +327,10 @@ fn overdue_histogram(report: &Report) -> String {
             esc(label)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         svg,
         "<line class=\"s-axis\" x1=\"{left}\" y1=\"170\" x2=\"{}\" y2=\"170\"/>\
-         <text class=\"muted\" x=\"{left}\" y=\"206\">days overdue · {} open findings{}</text></svg>\n",
+         <text class=\"muted\" x=\"{left}\" y=\"206\">days overdue · {} open findings{}</text></svg>",
         left + col_w * OVERDUE_BUCKETS.len() as f64,
         open.len(),
         if no_due > 0 {
@@ -366,9 +369,8 @@ fn expiry_timeline(report: &Report) -> String {
     upcoming.sort();
     let (left, width) = (20.0, 520.0);
     let xpos = |d: i64| left + width * d as f64 / EXPIRY_WINDOW as f64;
-    let mut svg = String::from(
-        "<svg role=\"img\" viewBox=\"0 0 560 210\" width=\"560\" height=\"210\">",
-    );
+    let mut svg =
+        String::from("<svg role=\"img\" viewBox=\"0 0 560 210\" width=\"560\" height=\"210\">");
     let axis_y = 40.0;
     let _ = write!(
         svg,
@@ -426,9 +428,9 @@ fn expiry_timeline(report: &Report) -> String {
     } else {
         format!("{} expiring in the next 90 days", upcoming.len())
     };
-    let _ = write!(
+    let _ = writeln!(
         svg,
-        "<text class=\"muted\" x=\"{left}\" y=\"206\">{note} · {expired} already expired · {later} later</text></svg>\n"
+        "<text class=\"muted\" x=\"{left}\" y=\"206\">{note} · {expired} already expired · {later} later</text></svg>"
     );
     svg
 }
@@ -490,7 +492,12 @@ fn finding_row(out: &mut String, r: &RuleReport, f: &Finding) {
     let location = f
         .messages
         .first()
-        .map(|m| format!("{}:{}:{}", m.location.file, m.location.line, m.location.column))
+        .map(|m| {
+            format!(
+                "{}:{}:{}",
+                m.location.file, m.location.line, m.location.column
+            )
+        })
         .unwrap_or_default();
     let days = match f.days_overdue {
         Some(d) if d > 0 => d.to_string(),
@@ -640,8 +647,7 @@ fn base64_sha256(text: &str) -> String {
 
 /// Standard base64 with padding.
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [
@@ -680,6 +686,9 @@ mod tests {
 
     #[test]
     fn escaping_neutralises_markup() {
-        assert_eq!(esc("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
+        assert_eq!(
+            esc("<a href=\"x\">'&"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+        );
     }
 }

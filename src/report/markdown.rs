@@ -223,7 +223,9 @@ fn cell(text: &str) -> String {
 
 /// Text safe inside a code span in a table cell: backticks and pipes cannot close it.
 fn code(text: &str) -> String {
-    text.replace('`', "'").replace('|', "\\|").replace(['\n', '\r'], " ")
+    text.replace('`', "'")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
 }
 
 #[cfg(test)]

@@ -84,8 +84,7 @@ pub fn shell_join(args: &[String]) -> String {
     args.iter()
         .map(|a| {
             let plain = !a.is_empty()
-                && a
-                    .bytes()
+                && a.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b));
             if plain {
                 a.clone()
@@ -553,7 +552,10 @@ mod tests {
         let mut lines = [a.clone(), b.clone()];
         lines.sort();
         let text = format!("{}\n{}\n", lines[0], lines[1]);
-        assert_eq!(policy_set_sha256([a.as_str(), b.as_str()]), sha256_hex(text.as_bytes()));
+        assert_eq!(
+            policy_set_sha256([a.as_str(), b.as_str()]),
+            sha256_hex(text.as_bytes())
+        );
         assert_eq!(
             sha256_hex(b""),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -100,7 +100,10 @@ fn pretty_report_counts_match_json() {
         )
     );
     let digest = json["evidence"]["policy_set_sha256"].as_str().unwrap();
-    assert!(text.contains(&format!("policy set sha256 {digest}")), "{text}");
+    assert!(
+        text.contains(&format!("policy set sha256 {digest}")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -122,7 +125,15 @@ fn jsonl_has_evidence_first_every_outcome_then_totals() {
     let last = lines.last().unwrap();
     assert_eq!(last["type"], "totals");
     let s = &json["summary"];
-    for key in ["compliant", "rules", "subjects", "pass", "fail", "waived", "error"] {
+    for key in [
+        "compliant",
+        "rules",
+        "subjects",
+        "pass",
+        "fail",
+        "waived",
+        "error",
+    ] {
         assert_eq!(last[key], s[key], "{key}");
     }
     let outcomes = &lines[1..lines.len() - 1];
@@ -131,9 +142,9 @@ fn jsonl_has_evidence_first_every_outcome_then_totals() {
         let count = outcomes.iter().filter(|l| l["outcome"] == o).count();
         assert_eq!(count, n(&s[o]), "{o}");
     }
-    assert!(outcomes.iter().all(|l| l["type"] == "outcome"
-        && l["rule"].is_string()
-        && l["subject"].is_string()));
+    assert!(outcomes
+        .iter()
+        .all(|l| l["type"] == "outcome" && l["rule"].is_string() && l["subject"].is_string()));
 }
 
 #[test]
@@ -281,17 +292,37 @@ fn html_report_is_self_contained_and_counts_match() {
     let out = hipaa("html", &[]);
     assert_eq!(out.status.code(), Some(1));
     let html = stdout(&out);
-    assert!(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &#39;none&#39;"), "no CSP");
-    for forbidden in ["<link", " src=", "href=", "url(", "@import", "http://", "https://"] {
+    assert!(
+        html.contains(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &#39;none&#39;"
+        ),
+        "no CSP"
+    );
+    for forbidden in [
+        "<link", " src=", "href=", "url(", "@import", "http://", "https://",
+    ] {
         assert!(!html.contains(forbidden), "{forbidden} in the HTML report");
     }
     for o in ["fail", "waived", "error"] {
-        let rows = html.matches(&format!("<tr class=\"finding\" data-outcome=\"{o}\"")).count();
+        let rows = html
+            .matches(&format!("<tr class=\"finding\" data-outcome=\"{o}\""))
+            .count();
         assert_eq!(rows, n(&s[o]), "{o}");
     }
-    assert_eq!(html.matches("<tr class=\"entry\"").count(), json["exceptions"].as_array().unwrap().len());
-    for chart in ["chart-rules", "chart-severity", "chart-overdue", "chart-expiring"] {
-        assert!(html.contains(&format!("<figure id=\"{chart}\">")), "{chart}");
+    assert_eq!(
+        html.matches("<tr class=\"entry\"").count(),
+        json["exceptions"].as_array().unwrap().len()
+    );
+    for chart in [
+        "chart-rules",
+        "chart-severity",
+        "chart-overdue",
+        "chart-expiring",
+    ] {
+        assert!(
+            html.contains(&format!("<figure id=\"{chart}\">")),
+            "{chart}"
+        );
     }
     assert!(html.contains(json["evidence"]["policy_set_sha256"].as_str().unwrap()));
 }
@@ -351,11 +382,11 @@ fn html_report_renders_in_a_real_browser() {
         "the inline script did not run (CSP hash?): {}",
         &dom[..dom.len().min(400)]
     );
-    assert!(dom.contains("data-css=\"ready\""), "the inline style was blocked");
-    let rows: Vec<&str> = dom
-        .split("<tr class=\"finding\"")
-        .skip(1)
-        .collect();
+    assert!(
+        dom.contains("data-css=\"ready\""),
+        "the inline style was blocked"
+    );
+    let rows: Vec<&str> = dom.split("<tr class=\"finding\"").skip(1).collect();
     assert_eq!(rows.len(), n(&s["fail"]) + n(&s["waived"]) + n(&s["error"]));
     for o in ["fail", "waived", "error"] {
         let count = rows
@@ -390,7 +421,11 @@ fn html_report_renders_in_a_real_browser() {
         ],
     );
     let png = std::fs::read(&shot).unwrap_or_else(|_| panic!("no screenshot: {}", stderr(&taken)));
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "{} bytes", png.len());
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
     if let Some(keep) = std::env::var_os("EDICT_SCREENSHOT") {
         std::fs::copy(&shot, keep).unwrap();
     }
@@ -422,7 +457,10 @@ fn output_writes_the_file_and_a_summary_line() {
             "{err}"
         );
         let written = std::fs::read_to_string(&file).unwrap();
-        assert!(!written.contains('\x1b'), "{format}: colour codes in a file");
+        assert!(
+            !written.contains('\x1b'),
+            "{format}: colour codes in a file"
+        );
         let direct = stdout(&hipaa(format, &["--output", file.to_str().unwrap()]));
         assert!(direct.is_empty());
         assert_eq!(std::fs::read_to_string(&file).unwrap(), written, "{format}");
@@ -431,7 +469,11 @@ fn output_writes_the_file_and_a_summary_line() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), FORMATS.len(), "temporary files left: {names:?}");
+    assert_eq!(
+        names.len(),
+        FORMATS.len(),
+        "temporary files left: {names:?}"
+    );
     let missing = dir.0.join("no/such/dir/report.json");
     let out = hipaa("json", &["--output", missing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
@@ -447,7 +489,16 @@ fn exit_codes_are_the_same_in_every_format() {
     );
     dir.write("f.json", r#"{"people": [{"id": "p1", "a": false}]}"#);
     for format in FORMATS {
-        let base = ["eval", ".", "--facts", "f.json", "--now", "2026-11-29", "--format", format];
+        let base = [
+            "eval",
+            ".",
+            "--facts",
+            "f.json",
+            "--now",
+            "2026-11-29",
+            "--format",
+            format,
+        ];
         assert_eq!(edict_in(&dir.0, &base).status.code(), Some(1), "{format}");
         let mut args = base.to_vec();
         args.extend(["--fail-on", "medium"]);
