@@ -3,24 +3,15 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::{
     emit_diagnostics, parse_duration_days, parse_now, paths_or_default, use_color,
     DiagnosticFormat, EXIT_INVALID, EXIT_NONCOMPLIANT, EXIT_OK,
 };
 use crate::ir::Severity;
-use crate::report::{pretty, Report, ReportOptions};
+use crate::report::{Format, Report, ReportOptions};
 use crate::{EvalOptions, Facts, LoadError, PolicySet};
-
-/// Report formats.
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum ReportFormat {
-    /// Grouped by rule, for people.
-    Pretty,
-    /// One JSON document.
-    Json,
-}
 
 /// Arguments of `edict eval`.
 #[derive(Debug, Args)]
@@ -38,7 +29,10 @@ pub struct EvalArgs {
     pub rules: Vec<String>,
     /// The report format.
     #[arg(long, value_enum, default_value = "pretty")]
-    pub format: ReportFormat,
+    pub format: Format,
+    /// Write the report to FILE (atomically) and a one-line summary to stderr.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// The lowest severity whose failures make the run non-compliant.
     #[arg(long, value_parser = parse_severity, default_value = "info")]
     pub fail_on: Severity,
@@ -92,7 +86,9 @@ pub fn run(args: EvalArgs) -> u8 {
         }
     }
     let options = EvalOptions {
-        now: args.now.unwrap_or_else(chrono::Utc::now),
+        now: args
+            .now
+            .unwrap_or_else(|| chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0)),
         rules: (!args.rules.is_empty()).then(|| args.rules.clone()),
         expiring_within_days: args.expiring_within,
         max_steps: args.max_steps,
@@ -121,18 +117,61 @@ pub fn run(args: EvalArgs) -> u8 {
                 .collect(),
             facts: args.facts.clone(),
             fail_on: Some(args.fail_on),
+            facts_inputs: facts.inputs.clone(),
+            command_line: std::iter::once("edict".to_string())
+                .chain(
+                    std::env::args_os()
+                        .skip(1)
+                        .map(|a| a.to_string_lossy().into_owned()),
+                )
+                .collect(),
         },
     );
-    match args.format {
-        ReportFormat::Pretty => print!(
-            "{}",
-            pretty::render(&report, use_color(std::io::stdout().is_terminal()))
-        ),
-        ReportFormat::Json => println!("{}", report.to_json()),
+    match &args.output {
+        None => {
+            let color = args.format == Format::Pretty && use_color(std::io::stdout().is_terminal());
+            print!("{}", report.render(args.format, color));
+        }
+        Some(path) => {
+            if let Err(e) = write_atomically(path, report.render(args.format, false).as_bytes()) {
+                eprintln!("error: cannot write `{}`: {e}", path.display());
+                return EXIT_INVALID;
+            }
+            eprintln!(
+                "edict: wrote {} report to {}: {}",
+                args.format.as_str(),
+                path.display(),
+                report.summary_line()
+            );
+        }
     }
     if report.summary.compliant {
         EXIT_OK
     } else {
         EXIT_NONCOMPLIANT
     }
+}
+
+/// Writes a file through a temporary sibling and a rename, so readers never
+/// see half a report and a killed run leaves the old file (or none).
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    let result = result.and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

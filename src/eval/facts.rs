@@ -23,6 +23,8 @@ pub struct FactsInput {
     pub path: PathBuf,
     /// Its raw bytes' length.
     pub bytes: usize,
+    /// The SHA-256 of its raw bytes, lowercase hex.
+    pub sha256: String,
 }
 
 /// Why facts could not be loaded.
@@ -97,6 +99,7 @@ impl Facts {
             mount: mount.map(str::to_string),
             path: path.to_path_buf(),
             bytes: text.len(),
+            sha256: sha256_hex(text.as_bytes()),
         });
         Ok(())
     }
@@ -158,6 +161,17 @@ impl Facts {
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.keys.keys().map(|k| &**k)
     }
+}
+
+/// The SHA-256 of some bytes as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(64);
+    for b in sha2::Sha256::digest(bytes) {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// serde_json appends " at line L column C"; we report those separately.
