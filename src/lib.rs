@@ -31,6 +31,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod ir;
 pub mod report;
+pub mod schema;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
