@@ -43,11 +43,11 @@ pub fn load(file: &Path) -> Result<Project, String> {
         toml::from_str(&text).map_err(|e| format!("`{}`: {}", file.display(), e.message()))?;
     let base = file.parent().unwrap_or(Path::new("."));
     let rel = |p: &Path| -> PathBuf {
-        let joined = base.join(p);
-        joined
-            .strip_prefix("./")
-            .map(Path::to_path_buf)
-            .unwrap_or(joined)
+        if base.as_os_str().is_empty() || p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
     };
     project.paths = project.paths.iter().map(|p| rel(p)).collect();
     project.facts = project
