@@ -107,6 +107,14 @@ pub fn render_facts_error(e: &FactsError) -> String {
             out.push_str(&format!("error: {e}; nothing was evaluated\n"));
             out
         }
-        other => format!("{:?}\n", miette::Report::new(other.clone())),
+        other => {
+            use miette::Diagnostic;
+            let code = other.code().map(|c| c.to_string()).unwrap_or_default();
+            let help = other
+                .help()
+                .map(|h| format!("  help: {h}\n"))
+                .unwrap_or_default();
+            format!("error[{code}]: {other}\n{help}")
+        }
     }
 }

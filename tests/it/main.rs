@@ -4,3 +4,4 @@ mod cli;
 mod common;
 mod examples;
 mod suites;
+mod schema;
