@@ -220,6 +220,7 @@ pub fn build<'a>(
         records: Vec::new(),
         diagnostics,
         resolving: HashSet::new(),
+        aliases: IndexMap::new(),
     };
     for (name, decl) in &types {
         if let ast::TypeBody::Record(_) = decl.body {
@@ -237,9 +238,9 @@ pub fn build<'a>(
             if let Some(id) = builder.record_ids.get(name).copied() {
                 builder.records[id].fields = fields;
             }
-        } else if let ast::TypeBody::Alias(expr) = &decl.body {
+        } else {
             // Resolve once here so that a mistake in an unused alias is reported.
-            builder.expr(expr);
+            builder.named(&decl.name);
         }
     }
     let all_fields: Vec<ast::FieldDecl> = facts_decls
@@ -263,6 +264,7 @@ struct Builder<'a, 'd> {
     records: Vec<Record>,
     diagnostics: &'d mut Vec<Diagnostic>,
     resolving: HashSet<Str>,
+    aliases: IndexMap<Str, Ty>,
 }
 
 impl Builder<'_, '_> {
@@ -357,6 +359,9 @@ impl Builder<'_, '_> {
         let ast::TypeBody::Alias(expr) = &decl.body else {
             return Ty::Any;
         };
+        if let Some(ty) = self.aliases.get(&ident.name) {
+            return ty.clone();
+        }
         if !self.resolving.insert(ident.name.clone()) {
             self.diagnostics.push(
                 Diagnostic::error(
@@ -367,10 +372,79 @@ impl Builder<'_, '_> {
                 .with_label("refers back to itself")
                 .with_help("an alias must end in a built-in type, a literal or a record"),
             );
+            self.aliases.insert(ident.name.clone(), Ty::Any);
             return Ty::Any;
         }
         let ty = self.expr(expr);
         self.resolving.remove(&ident.name);
+        self.aliases.insert(ident.name.clone(), ty.clone());
         ty
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lits(ls: &[&str]) -> Ty {
+        Ty::Lits(ls.iter().map(|l| Str::from(*l)).collect())
+    }
+
+    #[test]
+    fn unions_are_flat_and_absorb_narrower_members() {
+        assert_eq!(lits(&["a"]).or(lits(&["b", "a"])), lits(&["a", "b"]));
+        assert_eq!(lits(&["a"]).or(Ty::Str), Ty::Str);
+        assert_eq!(Ty::Int.or(Ty::Number), Ty::Number);
+        assert_eq!(Ty::Date.or(Ty::Any), Ty::Any);
+        let nullable = Ty::Date.or(Ty::Null);
+        assert!(nullable.is_nullable());
+        assert_eq!(nullable.non_null(), Ty::Date);
+        assert_eq!(Ty::union([nullable.clone(), Ty::Null]), nullable);
+    }
+
+    fn schema_of(text: &str) -> (Option<Schema>, Vec<Diagnostic>) {
+        let mut sources = crate::source::SourceMap::default();
+        let id = sources.add("s.edict".to_string(), text.to_string());
+        let file = crate::syntax::parse(&sources, id).unwrap();
+        let mut diags = Vec::new();
+        let schema = build(file.decls.iter(), &mut diags);
+        (schema, diags)
+    }
+
+    #[test]
+    fn builds_records_aliases_and_optional_fields() {
+        let (schema, diags) = schema_of(
+            "facts { xs: [X]  n?: int }\ntype X { s: Sev  d?: date? }\ntype Sev = \"lo\" | \"hi\"",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let schema = schema.unwrap();
+        let xs = &schema.facts.fields["xs"];
+        assert_eq!(xs.ty, Ty::List(Box::new(Ty::Record(0))));
+        assert!(schema.facts.fields["n"].optional);
+        let x = &schema.records[0];
+        assert_eq!(x.fields["s"].ty, lits(&["lo", "hi"]));
+        assert_eq!(x.fields["d"].read_ty(), Ty::Date.or(Ty::Null));
+        assert_eq!(
+            Shown(&x.fields["s"].ty, &schema).to_string(),
+            "\"lo\" | \"hi\""
+        );
+    }
+
+    #[test]
+    fn no_facts_block_means_no_schema() {
+        let (schema, diags) = schema_of("type X { a: string }");
+        assert!(schema.is_none() && diags.is_empty());
+    }
+
+    #[test]
+    fn reports_unknown_types_duplicates_and_cycles() {
+        let (_, diags) = schema_of(
+            "facts { a: Strng  a: int  b: Loop }\ntype Loop = [Loop2]\ntype Loop2 = Loop",
+        );
+        let mut diags = diags;
+        diags.sort_by_key(|d| d.span.start);
+        let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["E0400", "E0401", "E0402"], "{diags:?}");
+        assert_eq!(diags[0].help.as_deref(), Some("did you mean `string`?"));
     }
 }

@@ -3,5 +3,5 @@
 mod cli;
 mod common;
 mod examples;
-mod suites;
 mod schema;
+mod suites;

@@ -444,7 +444,18 @@ impl Typer<'_, '_> {
         let a = self.expr(lhs);
         let b = self.expr(rhs);
         match op {
-            BinOp::And | BinOp::Or | BinOp::In | BinOp::NotIn => Ty::Bool,
+            BinOp::In | BinOp::NotIn => {
+                // `f.severity in ["high", "critcal"]`: each literal must be possible.
+                if let ExprKind::List(items) = &rhs.kind {
+                    for item in items {
+                        if let ExprKind::Value(v @ Value::Str(_)) = &item.kind {
+                            self.literal_in_union(&a, &value_ty(v), item.span);
+                        }
+                    }
+                }
+                Ty::Bool
+            }
+            BinOp::And | BinOp::Or => Ty::Bool,
             BinOp::Coalesce => a.non_null().or(b),
             BinOp::Eq | BinOp::Ne => {
                 if !self.literal_in_union(&a, &b, rhs.span) {
