@@ -111,6 +111,11 @@ impl PolicySet {
         &self.program
     }
 
+    /// The facts schema, when the policy set declares one.
+    pub fn schema(&self) -> Option<&schema::Schema> {
+        self.program.schema.as_deref()
+    }
+
     /// Warnings found while checking.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings

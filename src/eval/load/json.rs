@@ -46,6 +46,9 @@ struct Parser<'t> {
     pos: usize,
     line: u32,
     line_start: usize,
+    /// The last column computed on this line, and where: positions only
+    /// grow, so counting on from there keeps minified documents linear.
+    col_at: std::cell::Cell<(usize, u32)>,
 }
 
 impl<'t> Parser<'t> {
@@ -56,12 +59,18 @@ impl<'t> Parser<'t> {
             pos: 0,
             line: 1,
             line_start: 0,
+            col_at: std::cell::Cell::new((0, 1)),
         }
     }
 
     fn column(&self) -> u32 {
-        let line = self.text.get(self.line_start..self.pos).unwrap_or("");
-        line.chars().count() as u32 + 1
+        let (mut at, mut col) = self.col_at.get();
+        if at < self.line_start || at > self.pos {
+            (at, col) = (self.line_start, 1);
+        }
+        let more = self.text.get(at..self.pos).unwrap_or("").chars().count() as u32;
+        self.col_at.set((self.pos, col + more));
+        col + more
     }
 
     fn error(&self, reason: &str) -> SyntaxError {
@@ -325,6 +334,20 @@ mod tests {
             }
         );
         assert_eq!((entries[1].1.line, entries[1].1.column), (3, 8));
+    }
+
+    #[test]
+    fn counts_columns_in_characters_on_long_lines() {
+        let node = parse("[1, \"é\", 3]").unwrap();
+        let NodeKind::List(items) = node.kind else {
+            panic!("not a list")
+        };
+        assert_eq!(items[2].column, 10);
+        let wide = format!("[{}]", vec!["\"é\""; 5000].join(","));
+        let NodeKind::List(items) = parse(&wide).unwrap().kind else {
+            panic!("not a list")
+        };
+        assert_eq!(items[4999].column, 2 + 4 * 4999);
     }
 
     #[test]

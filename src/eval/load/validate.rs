@@ -346,3 +346,76 @@ fn is_blank(node: &Node) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::load::{parse, Format};
+
+    fn schema(text: &str) -> Schema {
+        let mut sources = crate::source::SourceMap::default();
+        let id = sources.add("s.edict".to_string(), text.to_string());
+        let file = crate::syntax::parse(&sources, id).unwrap();
+        crate::schema::build(file.decls.iter(), &mut Vec::new()).unwrap()
+    }
+
+    fn load(schema: &Schema, text: &str, format: Format) -> (Value, Vec<Violation>) {
+        let node = parse(text, format).unwrap();
+        let mut out = Vec::new();
+        let ty = &schema.facts.fields["xs"].ty;
+        let v = validate(&node, Some(ty), Some(schema), "xs", &mut out);
+        (v, out)
+    }
+
+    fn first(v: &Value) -> &Value {
+        match v {
+            Value::List(items) => &items[0],
+            other => panic!("not a list: {other:?}"),
+        }
+    }
+
+    const SCHEMA: &str =
+        "facts { xs: [X] }\ntype X { n: int  ok: bool  d: date | string  o?: date }";
+
+    #[test]
+    fn types_csv_cells_by_the_schema_and_nulls_absent_optionals() {
+        let s = schema(SCHEMA);
+        let (v, out) = load(&s, "n,ok,d,o\n3,true,2026-01-02,\n", Format::Csv);
+        assert!(out.is_empty(), "{out:?}");
+        let row = first(&v);
+        assert!(matches!(row.get("n"), Some(Value::Int(3))));
+        assert!(matches!(row.get("ok"), Some(Value::Bool(true))));
+        assert!(matches!(row.get("d"), Some(Value::Date(_))));
+        assert!(matches!(row.get("o"), Some(Value::Null)));
+        let (json, _) = load(
+            &s,
+            "[{\"n\": 3, \"ok\": true, \"d\": \"2026-01-02\"}]",
+            Format::Json,
+        );
+        assert_eq!(json.to_json(), v.to_json());
+    }
+
+    #[test]
+    fn a_union_falls_back_and_every_violation_is_kept() {
+        let s = schema(SCHEMA);
+        let (v, out) = load(
+            &s,
+            "[{\"n\": 1.5, \"ok\": \"yes\", \"d\": \"2026-13-45\", \"o\": \"x\"}, {}]",
+            Format::Json,
+        );
+        let codes: Vec<(&str, &str)> = out.iter().map(|o| (o.code, o.path.as_str())).collect();
+        assert_eq!(
+            codes,
+            [
+                ("F0005", "xs[0].n"),
+                ("F0005", "xs[0].ok"),
+                ("F0008", "xs[0].o"),
+                ("F0006", "xs[1].n"),
+                ("F0006", "xs[1].ok"),
+                ("F0006", "xs[1].d"),
+            ]
+        );
+        let row = first(&v);
+        assert!(matches!(row.get("d"), Some(Value::Str(s)) if &**s == "2026-13-45"));
+    }
+}
