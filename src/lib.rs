@@ -167,3 +167,12 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), Load
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn policy_sets_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<super::PolicySet>();
+    }
+}

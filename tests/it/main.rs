@@ -3,5 +3,6 @@
 mod cli;
 mod common;
 mod examples;
+mod robustness;
 mod schema;
 mod suites;
