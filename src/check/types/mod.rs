@@ -150,6 +150,15 @@ fn arithmetic(op: BinOp, a: Kind, b: Kind, lhs: &Ty, rhs: &Ty) -> Option<Ty> {
     }
 }
 
+/// "a date", "an object", "any value".
+fn article(kind: &str) -> String {
+    match kind {
+        "any" => "any value".to_string(),
+        k if k.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {k}"),
+        k => format!("a {k}"),
+    }
+}
+
 fn date_like(ty: &Ty) -> Ty {
     match ty.non_null() {
         Ty::DateTime => Ty::DateTime,
@@ -559,7 +568,7 @@ impl Typer<'_, '_> {
                     op.symbol()
                 ),
             )
-            .with_label(format!("a {ka} {} a {kb}", op.symbol()))
+            .with_label(format!("{} {} {}", article(ka), op.symbol(), article(kb)))
             .with_help(help),
         );
     }
