@@ -31,6 +31,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod ir;
 pub mod report;
+pub mod schema;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
@@ -108,6 +109,11 @@ impl PolicySet {
     /// The compiled program.
     pub fn program(&self) -> &ir::Program {
         &self.program
+    }
+
+    /// The facts schema, when the policy set declares one.
+    pub fn schema(&self) -> Option<&schema::Schema> {
+        self.program.schema.as_deref()
     }
 
     /// Warnings found while checking.

@@ -5,4 +5,5 @@ mod common;
 mod examples;
 mod reports;
 mod robustness;
+mod schema;
 mod suites;
