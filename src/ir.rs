@@ -25,6 +25,8 @@ pub struct Program {
     pub waivers: Vec<WaiverDef>,
     /// Test blocks, for `edict test`.
     pub tests: Vec<TestDecl>,
+    /// The facts schema, when the policy set declares one.
+    pub schema: Option<std::sync::Arc<crate::schema::Schema>>,
 }
 
 /// A named constant.

@@ -31,6 +31,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod ir;
 pub mod report;
+pub mod schema;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
@@ -110,6 +111,11 @@ impl PolicySet {
         &self.program
     }
 
+    /// The facts schema, when the policy set declares one.
+    pub fn schema(&self) -> Option<&schema::Schema> {
+        self.program.schema.as_deref()
+    }
+
     /// Warnings found while checking.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
@@ -160,4 +166,13 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), Load
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn policy_sets_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<super::PolicySet>();
+    }
 }

@@ -4,6 +4,7 @@
 mod cycles;
 mod resolve;
 mod rules;
+pub mod types;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -155,6 +156,12 @@ pub fn compile(mut sources: SourceMap) -> Result<(Program, Vec<Diagnostic>), Fai
     }
     cycles::check(&program, &mut diagnostics);
     program.facts = facts.into_keys().collect();
+    let user: Vec<&ast::Decl> = user_decls(&files).collect();
+    let schema = crate::schema::build(user.iter().copied(), &mut diagnostics);
+    if let Some(schema) = &schema {
+        types::check(&program, schema, &mut diagnostics);
+    }
+    program.schema = schema.map(std::sync::Arc::new);
     program.sources = sources;
 
     rules::finish_meta(&mut program, pending_meta, &mut diagnostics);

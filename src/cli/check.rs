@@ -19,7 +19,17 @@ pub struct CheckArgs {
 
 /// Checks the policy set: exit 0 when it checks (warnings allowed), 2 otherwise.
 pub fn run(args: CheckArgs) -> u8 {
-    let paths = paths_or_default(args.paths);
+    let mut paths = args.paths;
+    if paths.is_empty() {
+        match super::project::current() {
+            Ok(project) => paths = project.paths,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_INVALID;
+            }
+        }
+    }
+    let paths = paths_or_default(paths);
     match PolicySet::load(&paths) {
         Ok(set) => {
             emit_diagnostics(set.warnings(), &set.program().sources, args.format);

@@ -3,24 +3,18 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
+
+use super::project;
+use crate::eval::load::Format as FactsFormat;
 
 use super::{
     emit_diagnostics, parse_duration_days, parse_now, paths_or_default, use_color,
     DiagnosticFormat, EXIT_INVALID, EXIT_NONCOMPLIANT, EXIT_OK,
 };
 use crate::ir::Severity;
-use crate::report::{pretty, Report, ReportOptions};
+use crate::report::{Format, Report, ReportOptions};
 use crate::{EvalOptions, Facts, LoadError, PolicySet};
-
-/// Report formats.
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum ReportFormat {
-    /// Grouped by rule, for people.
-    Pretty,
-    /// One JSON document.
-    Json,
-}
 
 /// Arguments of `edict eval`.
 #[derive(Debug, Args)]
@@ -30,18 +24,24 @@ pub struct EvalArgs {
     /// A facts file; `NAME=FILE` mounts it under the key NAME. Repeatable.
     #[arg(long = "facts", value_name = "[NAME=]FILE")]
     pub facts: Vec<String>,
+    /// The format of `-` (stdin) and of files whose extension does not say.
+    #[arg(long, value_parser = parse_facts_format, value_name = "FORMAT")]
+    pub facts_format: Option<FactsFormat>,
     /// The evaluation instant: a date or an RFC 3339 time (default: now).
     #[arg(long, value_parser = parse_now)]
     pub now: Option<chrono::DateTime<chrono::Utc>>,
     /// Evaluate only this rule. Repeatable.
     #[arg(long = "rule", value_name = "ID")]
     pub rules: Vec<String>,
-    /// The report format.
-    #[arg(long, value_enum, default_value = "pretty")]
-    pub format: ReportFormat,
-    /// The lowest severity whose failures make the run non-compliant.
-    #[arg(long, value_parser = parse_severity, default_value = "info")]
-    pub fail_on: Severity,
+    /// The report format (default: pretty).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write the report to FILE (atomically) and a one-line summary to stderr.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The lowest severity whose failures make the run non-compliant (default: info).
+    #[arg(long, value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
     /// List exceptions expiring within this window (days `d` or weeks `w`).
     #[arg(long, value_parser = parse_duration_days, default_value = "30d")]
     pub expiring_within: i64,
@@ -50,13 +50,64 @@ pub struct EvalArgs {
     pub max_steps: u64,
 }
 
+fn parse_facts_format(s: &str) -> Result<FactsFormat, String> {
+    FactsFormat::parse(s)
+        .ok_or_else(|| format!("`{s}` is not one of json, jsonl, ndjson, yaml, yml, csv"))
+}
+
 fn parse_severity(s: &str) -> Result<Severity, String> {
     Severity::parse(s)
         .ok_or_else(|| format!("`{s}` is not one of info, low, medium, high, critical"))
 }
 
 /// Evaluates and prints the report; exit 0 compliant, 1 not, 2 invalid input.
-pub fn run(args: EvalArgs) -> u8 {
+pub fn run(mut args: EvalArgs) -> u8 {
+    let project = match project::current() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INVALID;
+        }
+    };
+    if args.paths.is_empty() {
+        args.paths = project.paths.clone();
+    }
+    if args.facts.is_empty() {
+        args.facts = project.facts.clone();
+    }
+    if args.now.is_none() {
+        if let Some(now) = &project.now {
+            match parse_now(now) {
+                Ok(n) => args.now = Some(n),
+                Err(e) => {
+                    eprintln!("error: edict.toml: now: {e}");
+                    return EXIT_INVALID;
+                }
+            }
+        }
+    }
+    let format = match (args.format, &project.format) {
+        (Some(f), _) => f,
+        (None, Some(name)) => match <Format as clap::ValueEnum>::from_str(name, true) {
+            Ok(f) => f,
+            Err(_) => {
+                eprintln!("error: edict.toml: format: `{name}` is not one of pretty, json, jsonl, sarif, junit, markdown, html");
+                return EXIT_INVALID;
+            }
+        },
+        (None, None) => Format::Pretty,
+    };
+    let fail_on = match (args.fail_on, &project.fail_on) {
+        (Some(s), _) => s,
+        (None, Some(name)) => match parse_severity(name) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: edict.toml: fail-on: {e}");
+                return EXIT_INVALID;
+            }
+        },
+        (None, None) => Severity::Info,
+    };
     let paths = paths_or_default(args.paths);
     let set = match PolicySet::load(&paths) {
         Ok(set) => set,
@@ -79,20 +130,30 @@ pub fn run(args: EvalArgs) -> u8 {
         DiagnosticFormat::Pretty,
     );
     let mut facts = Facts::default();
+    let schema = set.program().schema.as_deref();
+    let mut errors = Vec::new();
     for spec in &args.facts {
-        let (mount, path) = match spec.split_once('=') {
-            Some((name, path)) if !name.is_empty() && !name.contains(['/', '\\', '.']) => {
-                (Some(name), path)
-            }
-            _ => (None, spec.as_str()),
-        };
-        if let Err(e) = facts.add_file(std::path::Path::new(path), mount) {
-            eprintln!("{:?}", miette::Report::new(e));
-            return EXIT_INVALID;
+        let (mount, path) = project::split_mount(spec);
+        let path = std::path::Path::new(path);
+        if let Err(mut e) = facts.add_source(path, mount, args.facts_format, schema) {
+            errors.append(&mut e);
         }
     }
+    if let (true, Some(schema)) = (errors.is_empty(), schema) {
+        if let Err(e) = facts.check_required(schema) {
+            errors.push(e);
+        }
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            eprint!("{}", project::render_facts_error(e));
+        }
+        return EXIT_INVALID;
+    }
     let options = EvalOptions {
-        now: args.now.unwrap_or_else(chrono::Utc::now),
+        now: args
+            .now
+            .unwrap_or_else(|| chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0)),
         rules: (!args.rules.is_empty()).then(|| args.rules.clone()),
         expiring_within_days: args.expiring_within,
         max_steps: args.max_steps,
@@ -120,19 +181,62 @@ pub fn run(args: EvalArgs) -> u8 {
                 .filter(|n| !n.starts_with('<'))
                 .collect(),
             facts: args.facts.clone(),
-            fail_on: Some(args.fail_on),
+            fail_on: Some(fail_on),
+            facts_inputs: facts.inputs.clone(),
+            command_line: std::iter::once("edict".to_string())
+                .chain(
+                    std::env::args_os()
+                        .skip(1)
+                        .map(|a| a.to_string_lossy().into_owned()),
+                )
+                .collect(),
         },
     );
-    match args.format {
-        ReportFormat::Pretty => print!(
-            "{}",
-            pretty::render(&report, use_color(std::io::stdout().is_terminal()))
-        ),
-        ReportFormat::Json => println!("{}", report.to_json()),
+    match &args.output {
+        None => {
+            let color = format == Format::Pretty && use_color(std::io::stdout().is_terminal());
+            print!("{}", report.render(format, color));
+        }
+        Some(path) => {
+            if let Err(e) = write_atomically(path, report.render(format, false).as_bytes()) {
+                eprintln!("error: cannot write `{}`: {e}", path.display());
+                return EXIT_INVALID;
+            }
+            eprintln!(
+                "edict: wrote {} report to {}: {}",
+                format.as_str(),
+                path.display(),
+                report.summary_line()
+            );
+        }
     }
     if report.summary.compliant {
         EXIT_OK
     } else {
         EXIT_NONCOMPLIANT
     }
+}
+
+/// Writes a file through a temporary sibling and a rename, so readers never
+/// see half a report and a killed run leaves the old file (or none).
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    let result = result.and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

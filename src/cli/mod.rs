@@ -2,6 +2,7 @@
 
 mod check;
 mod eval;
+pub mod project;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -87,7 +87,7 @@ impl<'p> Machine<'p> {
             ExprKind::Index { target, index } => {
                 let t = self.eval(target)?;
                 let i = self.eval(index)?;
-                self.index(e, target, &t, &i)
+                self.index(e, target, &t, index, &i)
             }
             ExprKind::Call { func, args } => self.call(*func, args),
             ExprKind::Builtin { builtin, args } => {
@@ -243,7 +243,7 @@ impl<'p> Machine<'p> {
                     return Ok(Value::Null);
                 }
                 let i = self.eval(index)?;
-                match self.index(e, target, &t, &i) {
+                match self.index(e, target, &t, index, &i) {
                     Err(err) if err.missing => Ok(Value::Null),
                     other => other,
                 }
@@ -292,7 +292,14 @@ impl<'p> Machine<'p> {
         }
     }
 
-    fn index(&self, e: &'p Expr, target: &'p Expr, t: &Value, i: &Value) -> Result<Value> {
+    fn index(
+        &self,
+        e: &'p Expr,
+        target: &'p Expr,
+        t: &Value,
+        index: &'p Expr,
+        i: &Value,
+    ) -> Result<Value> {
         match (t, i) {
             (Value::List(items), Value::Int(n)) => usize::try_from(*n)
                 .ok()
@@ -317,22 +324,12 @@ impl<'p> Machine<'p> {
                     missing: true,
                 }
             }),
-            (Value::List(_), _) => Err(EvalError::new(
-                e.span,
-                format!(
-                    "a list index must be a whole number, got {} {}",
-                    i.type_name(),
-                    i.quoted()
-                ),
-            )),
-            (Value::Object(_), _) => Err(EvalError::new(
-                e.span,
-                format!(
-                    "an object key must be a string, got {} {}",
-                    i.type_name(),
-                    i.quoted()
-                ),
-            )),
+            (Value::List(_), _) => {
+                Err(self.type_error(index, i, "a list index must be a whole number"))
+            }
+            (Value::Object(_), _) => {
+                Err(self.type_error(index, i, "an object key must be a string"))
+            }
             _ => Err(self.type_error(target, t, "cannot index")),
         }
     }

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
+use super::load::{self, Format, Violation};
 use super::value::{Str, Value};
+use crate::schema::Schema;
 
 /// A facts document: top-level keys merged from every input.
 #[derive(Clone, Debug, Default)]
@@ -23,6 +25,8 @@ pub struct FactsInput {
     pub path: PathBuf,
     /// Its raw bytes' length.
     pub bytes: usize,
+    /// The SHA-256 of its raw bytes, lowercase hex.
+    pub sha256: String,
 }
 
 /// Why facts could not be loaded.
@@ -37,15 +41,17 @@ pub enum FactsError {
         /// The operating system's reason.
         reason: String,
     },
-    /// The JSON is malformed.
-    #[error("{path}:{line}:{column}: malformed JSON: {reason}")]
+    /// The input is malformed JSON, YAML or CSV.
+    #[error("{path}:{line}:{column}: malformed {format}: {reason}")]
     #[diagnostic(
         code(F0001),
-        help("fix the JSON at that line and column; nothing was evaluated")
+        help("fix the input at that line and column; nothing was evaluated")
     )]
     Syntax {
         /// The file.
         path: String,
+        /// The format it was read as.
+        format: &'static str,
         /// 1-based line.
         line: usize,
         /// 1-based column.
@@ -76,6 +82,28 @@ pub enum FactsError {
         /// The second.
         second: String,
     },
+    /// The facts do not match the policy set's schema.
+    #[error("{path}: the facts do not match the schema ({} problem{})", violations.len(), if violations.len() == 1 { "" } else { "s" })]
+    #[diagnostic(
+        code(F0005),
+        help("each problem is listed with its line, column and JSON path")
+    )]
+    Invalid {
+        /// The file (`<facts>` for keys no file gave).
+        path: String,
+        /// Every violation, in document order.
+        violations: Vec<Violation>,
+    },
+    /// The file's format cannot be told from its name.
+    #[error("cannot tell the format of facts file `{path}`")]
+    #[diagnostic(
+        code(F0010),
+        help("name it .json, .jsonl, .ndjson, .yaml, .yml or .csv, or give `--facts-format`")
+    )]
+    UnknownFormat {
+        /// The file.
+        path: String,
+    },
 }
 
 impl Facts {
@@ -97,6 +125,7 @@ impl Facts {
             mount: mount.map(str::to_string),
             path: path.to_path_buf(),
             bytes: text.len(),
+            sha256: sha256_hex(text.as_bytes()),
         });
         Ok(())
     }
@@ -111,6 +140,7 @@ impl Facts {
         let json: serde_json::Value =
             serde_json::from_str(text).map_err(|e| FactsError::Syntax {
                 path: name.to_string(),
+                format: "JSON",
                 line: e.line(),
                 column: e.column(),
                 reason: strip_position(&e.to_string()),
@@ -149,6 +179,147 @@ impl Facts {
         Ok(())
     }
 
+    /// Reads facts from a file, a directory of facts files, or `-` (stdin),
+    /// checked against the schema when there is one.
+    pub fn add_source(
+        &mut self,
+        path: &Path,
+        mount: Option<&str>,
+        format: Option<Format>,
+        schema: Option<&Schema>,
+    ) -> Result<(), Vec<FactsError>> {
+        let shown = path.display().to_string();
+        if shown == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+                vec![FactsError::Read {
+                    path: shown.clone(),
+                    reason: e.to_string(),
+                }]
+            })?;
+            let format = format.unwrap_or(Format::Json);
+            self.add_text("<stdin>", mount, &text, format, schema)
+                .map_err(|e| vec![e])?;
+            self.inputs.push(FactsInput {
+                mount: mount.map(str::to_string),
+                path: path.to_path_buf(),
+                bytes: text.len(),
+                sha256: sha256_hex(text.as_bytes()),
+            });
+            return Ok(());
+        }
+        if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| {
+                    vec![FactsError::Read {
+                        path: shown.clone(),
+                        reason: e.to_string(),
+                    }]
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && Format::from_path(p).is_some())
+                .collect();
+            files.sort();
+            let mut errors = Vec::new();
+            for file in files {
+                if let Err(mut e) = self.add_source(&file, None, None, schema) {
+                    errors.append(&mut e);
+                }
+            }
+            return if errors.is_empty() {
+                Ok(())
+            } else {
+                Err(errors)
+            };
+        }
+        let Some(format) = format.or_else(|| Format::from_path(path)) else {
+            return Err(vec![FactsError::UnknownFormat { path: shown }]);
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            vec![FactsError::Read {
+                path: shown.clone(),
+                reason: e.to_string(),
+            }]
+        })?;
+        let stem = path.file_stem().and_then(|s| s.to_str());
+        let mount = mount.or(if format.is_list() { stem } else { None });
+        self.add_text(&shown, mount, &text, format, schema)
+            .map_err(|e| vec![e])?;
+        self.inputs.push(FactsInput {
+            mount: mount.map(str::to_string),
+            path: path.to_path_buf(),
+            bytes: text.len(),
+            sha256: sha256_hex(text.as_bytes()),
+        });
+        Ok(())
+    }
+
+    /// Parses facts text in a format and merges it in, checked against the
+    /// schema when there is one; ISO dates in `date` fields become dates.
+    pub fn add_text(
+        &mut self,
+        name: &str,
+        mount: Option<&str>,
+        text: &str,
+        format: Format,
+        schema: Option<&Schema>,
+    ) -> Result<(), FactsError> {
+        let node = load::parse(text, format).map_err(|e| FactsError::Syntax {
+            path: name.to_string(),
+            format: format.name(),
+            line: e.line,
+            column: e.column,
+            reason: e.reason,
+        })?;
+        let mut violations = Vec::new();
+        let field_ty = |key: &str| schema.and_then(|s| s.facts.fields.get(key)).map(|f| &f.ty);
+        let mut values = Vec::new();
+        match (mount, &node.kind) {
+            (Some(key), _) => {
+                let v = load::validate(&node, field_ty(key), schema, key, &mut violations);
+                values.push((key.to_string(), v));
+            }
+            (None, load::NodeKind::Map(entries)) => {
+                for (key, child) in entries {
+                    let v = load::validate(child, field_ty(key), schema, key, &mut violations);
+                    values.push((key.clone(), v));
+                }
+            }
+            (None, other) => {
+                return Err(FactsError::NotAnObject {
+                    path: name.to_string(),
+                    found: match other {
+                        load::NodeKind::List(_) => "a list",
+                        _ => "a single value",
+                    },
+                })
+            }
+        }
+        if !violations.is_empty() {
+            return Err(FactsError::Invalid {
+                path: name.to_string(),
+                violations,
+            });
+        }
+        for (key, value) in values {
+            self.insert(name, &key, value)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that every top-level key the schema requires was given.
+    pub fn check_required(&self, schema: &Schema) -> Result<(), FactsError> {
+        let violations = load::missing_keys(schema, |k| self.keys.contains_key(k));
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(FactsError::Invalid {
+                path: "<facts>".into(),
+                violations,
+            })
+        }
+    }
+
     /// The value of a top-level key.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.keys.get(key)
@@ -158,6 +329,17 @@ impl Facts {
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.keys.keys().map(|k| &**k)
     }
+}
+
+/// The SHA-256 of some bytes as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(64);
+    for b in sha2::Sha256::digest(bytes) {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// serde_json appends " at line L column C"; we report those separately.

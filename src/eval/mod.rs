@@ -2,6 +2,7 @@
 
 mod expr;
 pub mod facts;
+pub mod load;
 mod ops;
 mod origin;
 pub mod outcome;

@@ -1,9 +1,16 @@
 //! Reports: one model of an evaluation, one renderer per output format.
 
+pub mod html;
+pub mod json;
+pub mod jsonl;
+pub mod junit;
+pub mod markdown;
 pub mod pretty;
+pub mod sarif;
 
 use serde::Serialize;
 
+use crate::eval::facts::{sha256_hex, FactsInput};
 use crate::eval::outcome::{EntryStatus, Evaluation, Outcome, RegisterEntry, SubjectResult};
 use crate::ir::{Level, Program, Severity};
 use crate::source::Location;
@@ -20,6 +27,8 @@ pub struct Report {
     pub now: String,
     /// Policy files and facts inputs.
     pub inputs: Inputs,
+    /// What an auditor needs to reproduce the run: digests and the command line.
+    pub evidence: Evidence,
     /// Totals and the verdict.
     pub summary: Summary,
     /// One entry per evaluated rule.
@@ -44,6 +53,75 @@ pub struct Inputs {
     pub policy_files: Vec<String>,
     /// The facts inputs.
     pub facts: Vec<String>,
+}
+
+/// Digests of every input, the instant and the command line of a run.
+#[derive(Debug, Serialize)]
+pub struct Evidence {
+    /// The tool's version.
+    pub tool_version: &'static str,
+    /// The evaluation instant.
+    pub now: String,
+    /// The command line, program name first as `edict`.
+    pub command_line: Vec<String>,
+    /// SHA-256 of the policy set: see [`policy_set_sha256`].
+    pub policy_set_sha256: String,
+    /// Each policy file's digest, in load order.
+    pub policy_files: Vec<FileDigest>,
+    /// Each facts input's digest, in the order given.
+    pub facts: Vec<FileDigest>,
+}
+
+impl Evidence {
+    /// The command line as one POSIX shell command.
+    pub fn command(&self) -> String {
+        shell_join(&self.command_line)
+    }
+}
+
+/// Joins arguments into one POSIX shell command line, quoting where needed.
+pub fn shell_join(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One input file and the SHA-256 of its bytes.
+#[derive(Debug, Serialize, Clone)]
+pub struct FileDigest {
+    /// The file as named on the command line or found under a directory.
+    pub path: String,
+    /// The key a facts file is mounted under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mount: Option<String>,
+    /// Its length in bytes.
+    pub bytes: usize,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+}
+
+/// The policy set's digest: SHA-256 of each file's lowercase-hex SHA-256
+/// followed by a newline, the lines sorted; independent of file names and order,
+/// and equal to `sha256sum FILES | cut -d' ' -f1 | LC_ALL=C sort | sha256sum`.
+pub fn policy_set_sha256<'a>(file_digests: impl IntoIterator<Item = &'a str>) -> String {
+    let mut lines: Vec<&str> = file_digests.into_iter().collect();
+    lines.sort_unstable();
+    let mut text = String::with_capacity(lines.len() * 65);
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    sha256_hex(text.as_bytes())
 }
 
 /// Outcome totals and the verdict.
@@ -210,6 +288,10 @@ pub struct ReportOptions {
     pub facts: Vec<String>,
     /// The lowest severity whose failures make the run non-compliant.
     pub fail_on: Option<Severity>,
+    /// The facts inputs as read, with their digests.
+    pub facts_inputs: Vec<FactsInput>,
+    /// The command line, program name first.
+    pub command_line: Vec<String>,
 }
 
 impl Report {
@@ -263,6 +345,36 @@ impl Report {
                     .collect(),
             });
         }
+        let policy_files: Vec<FileDigest> = program
+            .sources
+            .iter()
+            .map(|(_, s)| s)
+            .filter(|s| !s.name.starts_with('<'))
+            .map(|s| FileDigest {
+                path: s.name.clone(),
+                mount: None,
+                bytes: s.text.len(),
+                sha256: sha256_hex(s.text.as_bytes()),
+            })
+            .collect();
+        let now = evaluation.now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let evidence = Evidence {
+            tool_version: VERSION,
+            now: now.clone(),
+            command_line: options.command_line.clone(),
+            policy_set_sha256: policy_set_sha256(policy_files.iter().map(|f| f.sha256.as_str())),
+            policy_files,
+            facts: options
+                .facts_inputs
+                .iter()
+                .map(|i| FileDigest {
+                    path: i.path.display().to_string(),
+                    mount: i.mount.clone(),
+                    bytes: i.bytes,
+                    sha256: i.sha256.clone(),
+                })
+                .collect(),
+        };
         let exceptions: Vec<ExceptionReport> = evaluation.register.iter().map(exception).collect();
         for e in &exceptions {
             match e.status {
@@ -278,11 +390,12 @@ impl Report {
                 name: "edict",
                 version: VERSION,
             },
-            now: evaluation.now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            now,
             inputs: Inputs {
                 policy_files: options.policy_files.clone(),
                 facts: options.facts.clone(),
             },
+            evidence,
             summary,
             rules,
             exceptions,
@@ -291,7 +404,85 @@ impl Report {
 
     /// The report as pretty-printed JSON.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        json::render(self).trim_end().to_string()
+    }
+
+    /// Renders the report in a format.
+    pub fn render(&self, format: Format, color: bool) -> String {
+        match format {
+            Format::Pretty => pretty::render(self, color),
+            Format::Json => json::render(self),
+            Format::Jsonl => jsonl::render(self),
+            Format::Sarif => sarif::render(self),
+            Format::Junit => junit::render(self),
+            Format::Markdown => markdown::render(self),
+            Format::Html => html::render(self),
+        }
+    }
+
+    /// One line for a terminal: totals and the verdict.
+    pub fn summary_line(&self) -> String {
+        let s = &self.summary;
+        format!(
+            "{} rules, {} subjects: {} pass, {} fail, {} waived, {} error — {}",
+            s.rules,
+            s.subjects,
+            s.pass,
+            s.fail,
+            s.waived,
+            s.error,
+            if s.compliant {
+                "COMPLIANT"
+            } else {
+                "NON-COMPLIANT"
+            }
+        )
+    }
+
+    /// Every subject's outcome as (rule, subject, finding if it did not pass),
+    /// per rule: findings first, then passes, each in evaluation order.
+    pub fn outcomes(&self) -> impl Iterator<Item = (&RuleReport, &str, Option<&Finding>)> {
+        self.rules.iter().flat_map(|r| {
+            r.findings
+                .iter()
+                .map(move |f| (r, f.subject.as_str(), Some(f)))
+                .chain(r.passed.iter().map(move |p| (r, p.as_str(), None)))
+        })
+    }
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Format {
+    /// Grouped by rule, for people at a terminal.
+    Pretty,
+    /// One JSON document.
+    Json,
+    /// One JSON object a line: evidence, every outcome, totals.
+    Jsonl,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// JUnit XML, one testcase per subject, for CI test views.
+    Junit,
+    /// Markdown, for a pull-request comment.
+    Markdown,
+    /// A self-contained HTML audit report.
+    Html,
+}
+
+impl Format {
+    /// The format's name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Pretty => "pretty",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+        }
     }
 }
 
@@ -337,5 +528,37 @@ fn exception(e: &RegisterEntry) -> ExceptionReport {
         expired: e.expired,
         expiring: e.expiring,
         waived: e.waived.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_join_quotes_only_what_needs_it() {
+        let args = ["edict", "eval", "a b", "it's", ""].map(String::from);
+        assert_eq!(shell_join(&args), r"edict eval 'a b' 'it'\''s' ''");
+    }
+
+    #[test]
+    fn policy_set_digest_ignores_order_and_matches_sha256sum_of_sorted_lines() {
+        let a = sha256_hex(b"rule a {}");
+        let b = sha256_hex(b"rule b {}");
+        assert_eq!(
+            policy_set_sha256([a.as_str(), b.as_str()]),
+            policy_set_sha256([b.as_str(), a.as_str()])
+        );
+        let mut lines = [a.clone(), b.clone()];
+        lines.sort();
+        let text = format!("{}\n{}\n", lines[0], lines[1]);
+        assert_eq!(
+            policy_set_sha256([a.as_str(), b.as_str()]),
+            sha256_hex(text.as_bytes())
+        );
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }

@@ -43,6 +43,7 @@ pub fn render(report: &Report, color: bool) -> String {
         render_rule(&mut out, rule, style);
     }
     render_exceptions(&mut out, report, style);
+    render_evidence(&mut out, report, style);
     let s = &report.summary;
     let verdict = if s.compliant {
         style.paint("32;1", "COMPLIANT")
@@ -55,6 +56,31 @@ pub fn render(report: &Report, color: bool) -> String {
         s.rules, s.subjects, s.pass, s.fail, s.waived, s.error
     );
     out
+}
+
+fn render_evidence(out: &mut String, report: &Report, style: Style) {
+    let e = &report.evidence;
+    let _ = writeln!(
+        out,
+        "{}: policy set sha256 {}",
+        style.paint("1", "Evidence"),
+        e.policy_set_sha256
+    );
+    let mut lines = Vec::new();
+    for f in &e.policy_files {
+        lines.push(format!("{}  {}", f.sha256, f.path));
+    }
+    for f in &e.facts {
+        match &f.mount {
+            Some(m) => lines.push(format!("{}  {m}={}", f.sha256, f.path)),
+            None => lines.push(format!("{}  {}", f.sha256, f.path)),
+        }
+    }
+    lines.push(format!("command: {}", e.command()));
+    for line in lines {
+        let _ = writeln!(out, "  {}", style.paint("2", &line));
+    }
+    out.push('\n');
 }
 
 fn render_rule(out: &mut String, rule: &RuleReport, style: Style) {

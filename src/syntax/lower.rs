@@ -461,6 +461,36 @@ impl<'t> Lowerer<'t> {
     }
 
     fn operation(&mut self, pairs: Pairs<'_, Rule>) -> Expr {
+        let operators = pairs
+            .clone()
+            .filter(|p| {
+                !matches!(
+                    p.as_rule(),
+                    Rule::field | Rule::safe_field | Rule::index | Rule::call
+                )
+            })
+            .count()
+            / 2;
+        if operators > super::MAX_OPERATORS {
+            let span = pairs
+                .clone()
+                .next()
+                .map(|p| self.span(&p))
+                .unwrap_or_else(|| Span::new(self.id, 0, 0));
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E0008",
+                    span,
+                    format!(
+                        "expression chains more than {} operators",
+                        super::MAX_OPERATORS
+                    ),
+                )
+                .with_label("this expression")
+                .with_help("name intermediate values with `let`, `const` or `fn`"),
+            );
+            return self.placeholder(span);
+        }
         // The Pratt callbacks each need `&mut self`: lend it through a RefCell
         // for the duration of the parse.
         let id = self.id;

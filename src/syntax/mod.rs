@@ -15,7 +15,11 @@ use crate::source::{SourceId, SourceMap, Span};
 pub(crate) struct EdictParser;
 
 /// Deepest nesting of brackets a policy may use.
-pub const MAX_NESTING: usize = 256;
+pub const MAX_NESTING: usize = 64;
+/// Most operators one expression may chain without brackets. With
+/// `MAX_NESTING` this bounds the depth of every syntax tree, so no recursive
+/// pass (checking, evaluation, dropping) can exhaust the stack.
+pub const MAX_OPERATORS: usize = 128;
 /// Largest policy file accepted, in bytes.
 pub const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
 

@@ -28,7 +28,15 @@ fn json_report_parses_and_has_stable_keys() {
         .collect();
     assert_eq!(
         keys,
-        ["tool", "now", "inputs", "summary", "rules", "exceptions"]
+        [
+            "tool",
+            "now",
+            "inputs",
+            "evidence",
+            "summary",
+            "rules",
+            "exceptions"
+        ]
     );
     assert_eq!(json["now"], "2026-11-29T00:00:00Z");
     assert_eq!(json["summary"]["compliant"], false);

@@ -4,4 +4,7 @@ mod cli;
 mod common;
 mod docs;
 mod examples;
+mod reports;
+mod robustness;
+mod schema;
 mod suites;
