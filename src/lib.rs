@@ -34,6 +34,7 @@ pub mod report;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
+pub mod testing;
 
 use std::path::{Path, PathBuf};
 

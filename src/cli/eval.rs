@@ -48,6 +48,9 @@ pub struct EvalArgs {
     /// Expression steps one subject may take before it is an error.
     #[arg(long, default_value_t = crate::eval::DEFAULT_MAX_STEPS)]
     pub max_steps: u64,
+    /// After a pretty report, show why each failing `require` failed.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -107,7 +110,11 @@ pub fn run(args: EvalArgs) -> u8 {
             return EXIT_INVALID;
         }
     }
-    let evaluation = set.evaluate(&facts, &options);
+    let (evaluation, explained) = if args.explain {
+        crate::eval::explain::explain(set.program(), &facts, &options)
+    } else {
+        (set.evaluate(&facts, &options), Vec::new())
+    };
     let report = Report::new(
         set.program(),
         &evaluation,
@@ -129,6 +136,12 @@ pub fn run(args: EvalArgs) -> u8 {
             pretty::render(&report, use_color(std::io::stdout().is_terminal()))
         ),
         ReportFormat::Json => println!("{}", report.to_json()),
+    }
+    if args.explain && args.format == ReportFormat::Pretty {
+        print!(
+            "\n{}",
+            super::explain::render(&set, &evaluation, &explained)
+        );
     }
     if report.summary.compliant {
         EXIT_OK
