@@ -7,6 +7,7 @@ mod explain;
 mod fmt;
 mod inputs;
 mod test;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -48,6 +49,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Show the outcomes a policy change flips on the same facts.
     Diff(diff::DiffArgs),
+    /// Re-check and re-evaluate on every change to policies or facts.
+    Watch(watch::WatchArgs),
 }
 
 /// Runs a command and returns its exit code.
@@ -59,6 +62,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Fmt(args) => fmt::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Watch(args) => watch::run(args),
     }
 }
 

@@ -573,3 +573,178 @@ fn diff_of_a_set_that_does_not_check_exits_2() {
     let out = edict_in(&dir.0, &["diff", "old", "new", "--facts", "facts.json"]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
 }
+
+// ------------------------------------------------------------------ watch
+
+/// A running `edict watch`, its stdout read line by line on a thread.
+struct Watching {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: String,
+}
+
+impl Watching {
+    fn start(dir: &std::path::Path, args: &[&str]) -> Watching {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edict"))
+            .arg("watch")
+            .args(args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start edict watch");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let tx2 = tx.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx2.send(line);
+            }
+        });
+        Watching {
+            child,
+            lines: rx,
+            seen: String::new(),
+        }
+    }
+
+    /// Reads output until a line contains `needle`; panics after 10 s.
+    fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let start = self.seen.len();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push_str(&line);
+                    self.seen.push('\n');
+                    if line.contains(needle) {
+                        return self.seen[start..].to_string();
+                    }
+                }
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!("no `{needle}` within 10 s; output:\n{}", self.seen);
+                }
+            }
+        }
+    }
+
+    /// Sends Ctrl-C (SIGINT) and returns the exit code.
+    fn interrupt(mut self) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code();
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("edict watch did not exit on Ctrl-C");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn watch_reevaluates_on_changes_and_exits_0_on_ctrl_c() {
+    let dir = TempDir::new("watch");
+    dir.write("policy.edict", POLICY);
+    dir.write(
+        "facts.json",
+        r#"{"people": [{"id": "p1", "trained": false}]}"#,
+    );
+    let mut w = Watching::start(
+        &dir.0,
+        &[".", "--facts", "facts.json", "--now", "2026-11-29"],
+    );
+    let first = w.wait_for("press Ctrl-C");
+    assert!(
+        first.contains("NON-COMPLIANT: 1 rule, 1 subject: 0 pass, 1 fail"),
+        "{first}"
+    );
+
+    // A facts change: re-evaluated, and the fix is named.
+    dir.write(
+        "facts.json",
+        r#"{"people": [{"id": "p1", "trained": true}]}"#,
+    );
+    let fixed = w.wait_for("fixed: trained p1 (fail → pass)");
+    assert!(fixed.contains("facts changed: facts.json"), "{fixed}");
+
+    // A half-written facts file is retried, never reported.
+    dir.write("facts.json", r#"{"people": [{"id": "p1", "#);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    dir.write(
+        "facts.json",
+        r#"{"people": [{"id": "p1", "trained": true}, {"id": "p2", "trained": false}]}"#,
+    );
+    let added = w.wait_for("new failure: trained p2 (absent → fail): p2 is not trained");
+    assert!(!added.contains("could not be read"), "{added}");
+    assert!(!added.contains("malformed"), "{added}");
+    assert!(
+        added.contains("NON-COMPLIANT: 1 rule, 2 subjects: 1 pass, 1 fail"),
+        "{added}"
+    );
+
+    // A policy that does not check: diagnostics beside the last good summary.
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    dir.write("policy.edict", "rule trained { require x = 1 }\n");
+    let broken = w.wait_for("the policy set does not check");
+    assert!(broken.contains("compare with `==`"), "{broken}");
+    assert!(
+        broken.contains("last good report: NON-COMPLIANT: 1 rule, 2 subjects: 1 pass, 1 fail"),
+        "{broken}"
+    );
+
+    // Fixed again: evaluated, and the change since the last good run shown.
+    dir.write(
+        "policy.edict",
+        "rule trained {\n  for p in people\n  subject p.id\n  require p.trained or p.id == \"p2\"\n}\n",
+    );
+    let back = w.wait_for("fixed: trained p2 (fail → pass)");
+    assert!(
+        back.contains("COMPLIANT: 1 rule, 2 subjects: 2 pass, 0 fail"),
+        "{back}"
+    );
+
+    assert_eq!(w.interrupt(), Some(0));
+}
+
+#[test]
+fn watch_of_a_facts_file_that_stays_broken_reports_it_as_unreadable() {
+    let dir = TempDir::new("watch-bad");
+    dir.write("policy.edict", POLICY);
+    dir.write("facts.json", r#"{"people": []}"#);
+    let mut w = Watching::start(
+        &dir.0,
+        &[".", "--facts", "facts.json", "--now", "2026-11-29"],
+    );
+    w.wait_for("press Ctrl-C");
+    dir.write("facts.json", r#"{"people": [oops]}"#);
+    let text = w.wait_for("facts could not be read");
+    assert!(text.contains("malformed JSON"), "{text}");
+    assert!(text.contains("last good report: COMPLIANT"), "{text}");
+    assert!(!text.contains("new failure"), "{text}");
+    assert_eq!(w.interrupt(), Some(0));
+}
