@@ -132,13 +132,13 @@ pub fn run(args: WatchArgs) -> u8 {
         facts: facts_files.iter().cloned().collect(),
     };
     state.run(&everything, true);
-    eprintln!(
-        "watching {} policy path{} and {} facts file{}; press Ctrl-C to stop",
+    print(&format!(
+        "watching {} policy path{} and {} facts file{}; press Ctrl-C to stop\n",
         policy_roots.len(),
         if policy_roots.len() == 1 { "" } else { "s" },
         facts_files.len(),
         if facts_files.len() == 1 { "" } else { "s" },
-    );
+    ));
     let quiet = Duration::from_millis(args.debounce_ms);
     loop {
         let Some(batch) = next_batch(&rx, quiet, &policy_roots, &facts_files) else {

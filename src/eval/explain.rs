@@ -125,6 +125,12 @@ impl<'p> Machine<'p> {
         } else {
             self.eval(e)
         };
+        if let (ExprKind::Local(slot), Ok(Value::Object(_) | Value::List(_))) = (&e.kind, &result) {
+            if t.let_of(*slot).is_none() {
+                // A record bound by `for`: its fields are shown where read.
+                return result.ok();
+            }
+        }
         let text = self.program.sources.slice(e.span).to_string();
         t.steps.push(TraceStep {
             depth,
