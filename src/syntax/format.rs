@@ -460,6 +460,29 @@ mod tests {
     }
 
     #[test]
+    fn schemas_unions_and_interpolations_are_handled() {
+        let text = "type Sev = \"low\"|\"high\"\nfacts {\n  assets : [Asset]\n  ex ?: [ E ]?\n}\nfn f( a ) = \"x {a ?? \"{a} \\{lit\\}\"} y\"\nrule r {\n  for a in assets where a.id not in [ \"y\" ]\n  require any t in a.tags ?? []: t == \"z\"\n  require -a.n < 0 or a.n*2 % 3 >= 1\n}\n";
+        let once = fmt(text);
+        assert_eq!(
+            once,
+            "type Sev = \"low\" | \"high\"\nfacts {\n  assets: [Asset]\n  ex?: [E]?\n}\nfn f(a) = \"x {a ?? \"{a} \\{lit\\}\"} y\"\nrule r {\n  for a in assets where a.id not in [\"y\"]\n  require any t in a.tags ?? []: t == \"z\"\n  require -a.n < 0 or a.n * 2 % 3 >= 1\n}\n"
+        );
+        assert_eq!(fmt(&once), once);
+    }
+
+    #[test]
+    fn the_meaning_check_sees_token_changes_but_not_spacing() {
+        let tree = |text: &str| {
+            let mut sources = SourceMap::default();
+            let id = sources.add("t.edict", text);
+            shape(&crate::syntax::parse(&sources, id).unwrap(), id)
+        };
+        assert_eq!(tree("const A = 1 + 2"), tree("const A=1+2\n"));
+        assert_ne!(tree("const A = 1 + 2"), tree("const A = 1 + 3"));
+        assert_ne!(tree("const A = (1 + 2) * 3"), tree("const A = 1 + 2 * 3"));
+    }
+
+    #[test]
     fn a_file_that_does_not_parse_is_refused() {
         assert!(matches!(
             format("t.edict", "rule r { require a = b }"),
