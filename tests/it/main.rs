@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area.
 
+mod authoring;
 mod cli;
 mod common;
 mod examples;
