@@ -2,6 +2,7 @@
 
 mod check;
 mod eval;
+mod lsp;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -35,6 +36,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Evaluate a policy set against facts and report every outcome.
     Eval(eval::EvalArgs),
+    /// Serve the Language Server Protocol on stdin and stdout, for editors.
+    Lsp(lsp::LspArgs),
 }
 
 /// Runs a command and returns its exit code.
@@ -42,6 +45,7 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Lsp(args) => lsp::run(args),
     }
 }
 

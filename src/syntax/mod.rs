@@ -301,7 +301,11 @@ mod tests {
         assert!(diags.iter().all(|d| d.code == "E0001"));
         // The first error is at the start of `rule` (the expression is cut off).
         assert_eq!(at, ["rule ok { require true }", "fn f(x = x"]);
-        assert!(diags[0].message.ends_with("found `rule`"), "{}", diags[0].message);
+        assert!(
+            diags[0].message.ends_with("found `rule`"),
+            "{}",
+            diags[0].message
+        );
     }
 
     #[test]
@@ -336,7 +340,10 @@ mod tests {
         let ast::Decl::Const(b) = &file.decls[0] else {
             panic!("not a const")
         };
-        assert_eq!(&text[b.name.span.start as usize..b.name.span.end as usize], "B");
+        assert_eq!(
+            &text[b.name.span.start as usize..b.name.span.end as usize],
+            "B"
+        );
         assert_eq!(b.doc.as_deref(), Some("the b"));
     }
 }
