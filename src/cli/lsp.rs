@@ -7,9 +7,11 @@
 
 mod analysis;
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::str::FromStr;
 
 use clap::Args;
@@ -55,6 +57,7 @@ pub fn run(_args: LspArgs) -> u8 {
         connection: &connection,
         open: HashMap::new(),
         sets: HashMap::new(),
+        cache: RefCell::new(None),
     };
     let clean = server.serve();
     drop(connection);
@@ -99,6 +102,8 @@ struct Server<'c> {
     open: HashMap<String, String>,
     /// The set's files on disk, by the URI of an open document, refreshed on open and save.
     sets: HashMap<String, Vec<PathBuf>>,
+    /// The last analysis and the document it was made for, until the next notification.
+    cache: RefCell<Option<(String, Rc<Analysis>)>>,
 }
 
 impl Server<'_> {
@@ -128,6 +133,7 @@ impl Server<'_> {
                     if n.method == "exit" {
                         return shut_down;
                     }
+                    self.cache.replace(None);
                     let uri = n
                         .params
                         .pointer("/textDocument/uri")
@@ -271,8 +277,17 @@ impl Server<'_> {
         }
     }
 
-    fn analyse(&self, uri: &str) -> Analysis {
-        Analysis::new(self.members(uri))
+    /// The analysis of the set `uri` belongs to, made once per state of the buffers.
+    fn analyse(&self, uri: &str) -> Rc<Analysis> {
+        if let Some((cached_uri, analysis)) = &*self.cache.borrow() {
+            if cached_uri == uri {
+                return analysis.clone();
+            }
+        }
+        let analysis = Rc::new(Analysis::new(self.members(uri)));
+        self.cache
+            .replace(Some((uri.to_string(), analysis.clone())));
+        analysis
     }
 
     /// The URI the client uses for a member: its open document's, if it is open.

@@ -3,5 +3,6 @@
 mod cli;
 mod common;
 mod examples;
+mod lsp;
 mod robustness;
 mod suites;
