@@ -2,6 +2,7 @@
 
 mod cli;
 mod common;
+mod editors;
 mod examples;
 mod lsp;
 mod robustness;
