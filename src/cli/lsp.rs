@@ -186,6 +186,8 @@ impl Server<'_> {
                 self.refresh_set(&uri);
                 self.publish(&uri, None);
             }
+            #[cfg(test)]
+            "edict/panic" => panic!("a bug, on purpose"),
             DidCloseTextDocument::METHOD => {
                 self.open.remove(&uri);
                 self.publish(&uri, Some(&uri));
@@ -368,6 +370,8 @@ impl Server<'_> {
                 };
                 serde_json::to_value(completions(&analysis, after_dot)).unwrap_or(Value::Null)
             }
+            #[cfg(test)]
+            "edict/panic" => panic!("a bug, on purpose"),
             _ => {
                 return Response::new_err(
                     req.id,
@@ -553,4 +557,70 @@ fn completions(a: &Analysis, after_dot: bool) -> Vec<CompletionItem> {
         });
     }
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsp_server::RequestId;
+
+    #[test]
+    fn a_panic_costs_one_answer_not_the_server() {
+        let (server_side, client) = Connection::memory();
+        let worker = std::thread::spawn(move || {
+            let mut server = Server {
+                connection: &server_side,
+                open: HashMap::new(),
+                sets: HashMap::new(),
+                cache: RefCell::new(None),
+            };
+            server.serve()
+        });
+        let send = |m: Message| client.sender.send(m).unwrap();
+        let next = || {
+            client
+                .receiver
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .unwrap()
+        };
+        let uri = "untitled:one";
+        send(Message::Notification(Notification::new(
+            "edict/panic".into(),
+            serde_json::json!({"textDocument": {"uri": uri}}),
+        )));
+        let Message::Notification(n) = next() else {
+            panic!("expected diagnostics")
+        };
+        assert_eq!(n.params["uri"], uri);
+        assert!(n.params["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("internal error"));
+        send(Message::Request(Request::new(
+            RequestId::from(1),
+            "edict/panic".into(),
+            Value::Null,
+        )));
+        let Message::Response(r) = next() else {
+            panic!("expected a response")
+        };
+        assert_eq!(
+            r.response_result.unwrap_err().code,
+            ErrorCode::InternalError as i32
+        );
+        send(Message::Request(Request::new(
+            RequestId::from(2),
+            "shutdown".into(),
+            Value::Null,
+        )));
+        let Message::Response(r) = next() else {
+            panic!("expected a response")
+        };
+        assert_eq!(r.id, RequestId::from(2));
+        send(Message::Notification(Notification::new(
+            "exit".into(),
+            Value::Null,
+        )));
+        assert!(worker.join().unwrap(), "a clean shutdown");
+    }
 }

@@ -65,7 +65,7 @@ pub fn parse_partial(sources: &SourceMap, id: SourceId) -> (ast::File, Vec<Diagn
             }
             if !diagnostics.iter().any(|d| d.code == "E0001") {
                 // Split apart, every piece parsed: the error was in how they join.
-                diagnostics.insert(0, first);
+                diagnostics.insert(0, *first);
             }
             (ast::File { decls }, diagnostics)
         }
@@ -77,7 +77,7 @@ enum Failed {
     /// Too large or too deeply nested to try.
     Limit(Vec<Diagnostic>),
     /// The grammar rejected it: the first error.
-    Syntax(Diagnostic),
+    Syntax(Box<Diagnostic>),
     /// It parsed, but some literals are invalid.
     Lowering(ast::File, Vec<Diagnostic>),
 }
@@ -195,7 +195,7 @@ fn parse_whole(sources: &SourceMap, id: SourceId) -> Result<ast::File, Failed> {
         .with_help("name intermediate values with `let` or `fn`")]));
     }
     let pairs = EdictParser::parse(Rule::file, text)
-        .map_err(|e| Failed::Syntax(errors::syntax_error(id, text, e)))?;
+        .map_err(|e| Failed::Syntax(Box::new(errors::syntax_error(id, text, e))))?;
     let mut lowerer = lower::Lowerer::new(id, text);
     let file = lowerer.file(pairs);
     if lowerer.diagnostics.is_empty() {
