@@ -42,7 +42,11 @@ use crate::syntax::ast;
 #[derive(Debug, Args)]
 pub struct LspArgs {}
 
-/// Serves until the client asks to exit: 0 after a proper shutdown, 2 otherwise.
+/// Exit code when the client exits without asking to shut down first (the LSP specification's 1).
+const EXIT_WITHOUT_SHUTDOWN: u8 = 1;
+
+/// Serves until the client asks to exit: 0 after a proper shutdown, 1 without
+/// one, 2 when the client never initializes.
 pub fn run(_args: LspArgs) -> u8 {
     let (connection, io_threads) = Connection::stdio();
     let capabilities = match serde_json::to_value(capabilities()) {
@@ -65,7 +69,7 @@ pub fn run(_args: LspArgs) -> u8 {
     if clean {
         EXIT_OK
     } else {
-        EXIT_INVALID
+        EXIT_WITHOUT_SHUTDOWN
     }
 }
 

@@ -238,6 +238,22 @@ fn a_session_diagnoses_fixes_hovers_defines_and_exits_cleanly() {
 }
 
 #[test]
+fn exiting_without_shutdown_exits_1() {
+    let mut server = Server::start();
+    server.notify("exit", Value::Null);
+    drop(server.stdin.take());
+    let deadline = Instant::now() + PATIENCE;
+    let code = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status.code();
+        }
+        assert!(Instant::now() < deadline, "edict lsp did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(1));
+}
+
+#[test]
 fn completion_offers_builtins_keywords_and_schema_fields() {
     let dir = TempDir::new("lsp-complete");
     let text = "facts { fixes: [Fix] }\ntype Fix { days: int }\nconst LIMIT = 3\nrule r { for f in fixes require f. }\n";
