@@ -6,6 +6,7 @@ mod eval;
 mod explain;
 mod fmt;
 mod inputs;
+mod lsp;
 pub mod project;
 mod test;
 mod watch;
@@ -52,6 +53,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Re-check and re-evaluate on every change to policies or facts.
     Watch(watch::WatchArgs),
+    /// Serve the Language Server Protocol on stdin and stdout, for editors.
+    Lsp(lsp::LspArgs),
 }
 
 /// Runs a command and returns its exit code.
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Explain(args) => explain::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Watch(args) => watch::run(args),
+        Command::Lsp(args) => lsp::run(args),
     }
 }
 

@@ -3,7 +3,9 @@
 mod authoring;
 mod cli;
 mod common;
+mod editors;
 mod examples;
+mod lsp;
 mod reports;
 mod robustness;
 mod schema;
