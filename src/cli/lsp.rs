@@ -93,8 +93,7 @@ fn capabilities() -> ServerCapabilities {
             trigger_characters: Some(vec![".".into()]),
             ..CompletionOptions::default()
         }),
-        // TODO(format): advertise `document_formatting_provider` and answer
-        // `textDocument/formatting` once src/syntax/format.rs lands.
+        document_formatting_provider: Some(OneOf::Left(true)),
         ..ServerCapabilities::default()
     }
 }
@@ -336,6 +335,30 @@ impl Server<'_> {
         self.send_diagnostics(uri, vec![d]);
     }
 
+    /// One edit replacing the whole document with its canonical layout; no
+    /// edits when the text does not parse (its diagnostics already say why).
+    fn formatting(&self, uri: &str) -> Value {
+        let Some(text) = self.open.get(uri) else {
+            return Value::Null;
+        };
+        match crate::syntax::format::format(uri, text) {
+            Ok(formatted) if formatted != *text => {
+                let lines = text.split('\n').count().saturating_sub(1) as u32;
+                let last = text
+                    .rsplit('\n')
+                    .next()
+                    .map_or(0, |l| l.encode_utf16().count()) as u32;
+                let edit = lsp_types::TextEdit {
+                    range: Range::new(Position::new(0, 0), Position::new(lines, last)),
+                    new_text: formatted,
+                };
+                serde_json::to_value(vec![edit]).unwrap_or(Value::Null)
+            }
+            Ok(_) => Value::Array(Vec::new()),
+            Err(_) => Value::Null,
+        }
+    }
+
     fn request(&mut self, req: Request) -> Response {
         let uri = req
             .params
@@ -374,6 +397,7 @@ impl Server<'_> {
                 };
                 serde_json::to_value(completions(&analysis, after_dot)).unwrap_or(Value::Null)
             }
+            "textDocument/formatting" => self.formatting(&uri),
             #[cfg(test)]
             "edict/panic" => panic!("a bug, on purpose"),
             _ => {

@@ -447,3 +447,36 @@ vim.cmd('qa!')
     );
     assert!(diags[0]["message"].as_str().unwrap().contains("found `=`"));
 }
+
+#[test]
+fn formatting_returns_the_canonical_layout_as_one_edit() {
+    let dir = TempDir::new("lsp-format");
+    let messy =
+        "rule r {\nfor p in people\n      require p.trained   else \"{p.id} untrained\"\n}\n";
+    let policy = dir.write("policy.edict", messy);
+    let uri = format!("file://{}", policy.display());
+    let mut server = Server::start();
+    open(&mut server, &uri, messy);
+    let answer = server.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    let edits = answer["result"].as_array().expect("a list of edits");
+    assert_eq!(edits.len(), 1, "{answer}");
+    let expected = edict::syntax::format::format("policy.edict", messy).expect("formats");
+    assert_ne!(expected, messy);
+    assert_eq!(edits[0]["newText"], expected.as_str());
+    assert_eq!(edits[0]["range"]["end"], json!({"line": 4, "character": 0}));
+    // A document that does not parse gets no edits, not a mangled file.
+    let broken = "rule r {\n  require (\n";
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": broken}]}),
+    );
+    let answer = server.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert_eq!(answer["result"], Value::Null, "{answer}");
+    assert_eq!(server.shutdown(), Some(0));
+}
