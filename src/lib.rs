@@ -35,6 +35,7 @@ pub mod schema;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
+pub mod testing;
 
 use std::path::{Path, PathBuf};
 

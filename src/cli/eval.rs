@@ -48,6 +48,9 @@ pub struct EvalArgs {
     /// Expression steps one subject may take before it is an error.
     #[arg(long, default_value_t = crate::eval::DEFAULT_MAX_STEPS)]
     pub max_steps: u64,
+    /// After a pretty report, show why each failing `require` failed.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 fn parse_facts_format(s: &str) -> Result<FactsFormat, String> {
@@ -168,7 +171,11 @@ pub fn run(mut args: EvalArgs) -> u8 {
             return EXIT_INVALID;
         }
     }
-    let evaluation = set.evaluate(&facts, &options);
+    let (evaluation, explained) = if args.explain {
+        crate::eval::explain::explain(set.program(), &facts, &options)
+    } else {
+        (set.evaluate(&facts, &options), Vec::new())
+    };
     let report = Report::new(
         set.program(),
         &evaluation,
@@ -209,6 +216,12 @@ pub fn run(mut args: EvalArgs) -> u8 {
                 report.summary_line()
             );
         }
+    }
+    if args.explain && format == Format::Pretty {
+        print!(
+            "\n{}",
+            super::explain::render(&set, &evaluation, &explained)
+        );
     }
     if report.summary.compliant {
         EXIT_OK

@@ -1,8 +1,15 @@
 //! The commands, one file each.
 
 mod check;
+mod diff;
 mod eval;
+mod explain;
+mod fmt;
+mod inputs;
+mod lsp;
 pub mod project;
+mod test;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -36,6 +43,18 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Evaluate a policy set against facts and report every outcome.
     Eval(eval::EvalArgs),
+    /// Run the `test` blocks of a policy set.
+    Test(test::TestArgs),
+    /// Rewrite policy files in the canonical layout.
+    Fmt(fmt::FmtArgs),
+    /// Show why each failing `require` of a rule failed.
+    Explain(explain::ExplainArgs),
+    /// Show the outcomes a policy change flips on the same facts.
+    Diff(diff::DiffArgs),
+    /// Re-check and re-evaluate on every change to policies or facts.
+    Watch(watch::WatchArgs),
+    /// Serve the Language Server Protocol on stdin and stdout, for editors.
+    Lsp(lsp::LspArgs),
 }
 
 /// Runs a command and returns its exit code.
@@ -43,6 +62,12 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Watch(args) => watch::run(args),
+        Command::Lsp(args) => lsp::run(args),
     }
 }
 

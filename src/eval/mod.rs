@@ -1,5 +1,6 @@
 //! Values, facts loading and evaluation.
 
+pub mod explain;
 mod expr;
 pub mod facts;
 pub mod load;
@@ -55,6 +56,10 @@ pub(crate) struct Machine<'p> {
     base: usize,
     steps: u64,
     max_steps: u64,
+    /// Spans of the `require`s found false, when recording coverage.
+    failed_requires: Option<Vec<Span>>,
+    /// Traces of failing requires, when explaining.
+    explained: Option<Vec<explain::Explained>>,
 }
 
 impl<'p> Machine<'p> {
@@ -76,6 +81,8 @@ impl<'p> Machine<'p> {
             base: 0,
             steps: 0,
             max_steps: DEFAULT_MAX_STEPS,
+            failed_requires: None,
+            explained: None,
         }
     }
 
@@ -131,6 +138,23 @@ impl Default for EvalOptions {
 /// Evaluates every rule of a program against a facts document.
 pub fn evaluate(program: &Program, facts: &facts::Facts, options: &EvalOptions) -> Evaluation {
     let mut m = Machine::new(program, facts, options.now);
+    run(&mut m, program, options)
+}
+
+/// Evaluates like [`evaluate`], also returning the span of every `require`
+/// (of a rule or a waiver) found false, for test coverage.
+pub fn evaluate_covered(
+    program: &Program,
+    facts: &facts::Facts,
+    options: &EvalOptions,
+) -> (Evaluation, Vec<Span>) {
+    let mut m = Machine::new(program, facts, options.now);
+    m.failed_requires = Some(Vec::new());
+    let evaluation = run(&mut m, program, options);
+    (evaluation, m.failed_requires.take().unwrap_or_default())
+}
+
+fn run<'p>(m: &mut Machine<'p>, program: &'p Program, options: &EvalOptions) -> Evaluation {
     m.max_steps = options.max_steps;
     let mut registers = rule::Registers::default();
     let rules = program

@@ -146,7 +146,7 @@ impl<'p> Machine<'p> {
 
     /// Names the subject: the `subject` clause when it can be evaluated with
     /// what is bound, else the bound records' ids, else the innermost path.
-    fn subject_name(&mut self, rule: &'p RuleDef, bound_steps: usize) -> String {
+    pub(crate) fn subject_name(&mut self, rule: &'p RuleDef, bound_steps: usize) -> String {
         let bound = Self::bound_slots(rule, bound_steps);
         if let Some(subject) = &rule.subject {
             let mut inner = BTreeSet::new();
@@ -268,6 +268,9 @@ impl<'p> Machine<'p> {
                 }
             }
         }
+        if !messages.is_empty() {
+            self.explain_subject(rule, all);
+        }
         let name = self.subject_name(rule, all);
         let mut result = SubjectResult {
             subject: name,
@@ -300,6 +303,9 @@ impl<'p> Machine<'p> {
     fn require(&mut self, q: &'p RequireDef) -> Result<Option<Message>, EvalError> {
         if self.condition(&q.cond)? {
             return Ok(None);
+        }
+        if let Some(failed) = &mut self.failed_requires {
+            failed.push(q.span);
         }
         let text = match &q.message {
             Some(m) => self.eval(m)?.to_string(),

@@ -12,10 +12,21 @@ pub(super) fn syntax_error(
     text: &str,
     error: pest::error::Error<Rule>,
 ) -> Diagnostic {
-    let pos = match error.location {
-        InputLocation::Pos(p) => p,
-        InputLocation::Span((s, _)) => s,
-    };
+    syntax_error_at(id, text, 0, error)
+}
+
+/// Like [`syntax_error`], for an error in the part of `text` starting at `base`.
+pub(super) fn syntax_error_at(
+    id: SourceId,
+    text: &str,
+    base: usize,
+    error: pest::error::Error<Rule>,
+) -> Diagnostic {
+    let pos = base
+        + match error.location {
+            InputLocation::Pos(p) => p,
+            InputLocation::Span((s, _)) => s,
+        };
     let found = token_at(text, pos);
     let span = Span::new(id, pos, pos + found.len());
     let expected = match &error.variant {
@@ -46,6 +57,9 @@ pub(super) fn syntax_error(
 fn help_for(expected: &[&str], found: &str) -> Option<String> {
     if found.is_empty() {
         return Some("a closing `}` or `)` may be missing".into());
+    }
+    if super::DECLARATION_KEYWORDS.contains(&found) && expected.contains(&"an expression") {
+        return Some(format!("the declaration before `{found}` is unfinished"));
     }
     if found == "=" && expected.contains(&"an operator") {
         return Some("compare with `==`; `=` only appears in `let`, `const` and `fn`".into());

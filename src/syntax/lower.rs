@@ -41,6 +41,8 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 pub(super) struct Lowerer<'t> {
     id: SourceId,
     text: &'t str,
+    /// Where the parsed text starts in `text`, when a part of it is parsed alone.
+    base: usize,
     /// Problems found while lowering (bad literals).
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -50,13 +52,22 @@ impl<'t> Lowerer<'t> {
         Lowerer {
             id,
             text,
+            base: 0,
             diagnostics: Vec::new(),
+        }
+    }
+
+    /// A lowerer for a part of `text` starting at byte `base`, parsed on its own.
+    pub fn at(id: SourceId, text: &'t str, base: usize) -> Self {
+        Lowerer {
+            base,
+            ..Lowerer::new(id, text)
         }
     }
 
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.id, s.start(), s.end())
+        Span::new(self.id, self.base + s.start(), self.base + s.end())
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
@@ -67,7 +78,7 @@ impl<'t> Lowerer<'t> {
     }
 
     fn doc(&self, pair: &Pair<'_, Rule>) -> Option<String> {
-        doc_comment_before(self.text, pair.as_span().start())
+        doc_comment_before(self.text, self.base + pair.as_span().start())
     }
 
     pub fn file(&mut self, mut pairs: Pairs<'_, Rule>) -> File {
@@ -164,7 +175,7 @@ impl<'t> Lowerer<'t> {
                 _ => {}
             }
         }
-        let fallback = Span::new(self.id, 0, 0);
+        let fallback = Span::new(self.id, self.base, self.base);
         FieldDecl {
             name: name.unwrap_or(Ident {
                 name: Arc::from(""),
@@ -495,11 +506,12 @@ impl<'t> Lowerer<'t> {
         // for the duration of the parse.
         let id = self.id;
         let text = self.text;
-        let lowerer = std::cell::RefCell::new(std::mem::replace(self, Lowerer::new(id, text)));
+        let base = self.base;
+        let lowerer = std::cell::RefCell::new(std::mem::replace(self, Lowerer::at(id, text, base)));
         let result = PRATT
             .map_primary(|p| lowerer.borrow_mut().operand(p))
             .map_prefix(|op, operand| {
-                let span = Span::new(id, op.as_span().start(), 0).to(operand.span);
+                let span = Span::new(id, base + op.as_span().start(), 0).to(operand.span);
                 let op = if op.as_rule() == Rule::op_not {
                     UnaryOp::Not
                 } else {

@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod errors;
+pub mod format;
 mod lower;
 
 use pest::Parser as _;
@@ -24,10 +25,158 @@ pub const MAX_OPERATORS: usize = 128;
 pub const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Parses one source file into a syntax tree, or the diagnostics that prevent it.
+///
+/// When the file does not parse, every syntax error is reported, not only the
+/// first: see [`parse_partial`].
 pub fn parse(sources: &SourceMap, id: SourceId) -> Result<ast::File, Vec<Diagnostic>> {
+    let (file, diagnostics) = parse_partial(sources, id);
+    if diagnostics.is_empty() {
+        Ok(file)
+    } else {
+        Err(diagnostics)
+    }
+}
+
+/// Parses one source file as far as it can: the declarations that parse, and
+/// the diagnostics of those that do not.
+///
+/// A file that fails to parse as a whole is re-parsed declaration by
+/// declaration (split before each top-level keyword), so a mistake in one
+/// declaration neither hides the mistakes in the others nor their syntax.
+pub fn parse_partial(sources: &SourceMap, id: SourceId) -> (ast::File, Vec<Diagnostic>) {
+    let empty = || ast::File { decls: Vec::new() };
+    match parse_whole(sources, id) {
+        Ok(file) => (file, Vec::new()),
+        Err(Failed::Limit(diagnostics)) => (empty(), diagnostics),
+        Err(Failed::Lowering(file, diagnostics)) => (file, diagnostics),
+        Err(Failed::Syntax(first)) => {
+            let text = &*sources.get(id).text;
+            let mut decls = Vec::new();
+            let mut diagnostics = Vec::new();
+            for (start, end) in declaration_chunks(text) {
+                let chunk = text.get(start..end).unwrap_or("");
+                match EdictParser::parse(Rule::file, chunk) {
+                    Ok(pairs) => {
+                        let mut lowerer = lower::Lowerer::at(id, text, start);
+                        decls.extend(lowerer.file(pairs).decls);
+                        diagnostics.append(&mut lowerer.diagnostics);
+                    }
+                    Err(e) => diagnostics.push(errors::syntax_error_at(id, text, start, e)),
+                }
+            }
+            if !diagnostics.iter().any(|d| d.code == "E0001") {
+                // Split apart, every piece parsed: the error was in how they join.
+                diagnostics.insert(0, *first);
+            }
+            (ast::File { decls }, diagnostics)
+        }
+    }
+}
+
+/// Why a whole file did not parse.
+enum Failed {
+    /// Too large or too deeply nested to try.
+    Limit(Vec<Diagnostic>),
+    /// The grammar rejected it: the first error.
+    Syntax(Box<Diagnostic>),
+    /// It parsed, but some literals are invalid.
+    Lowering(ast::File, Vec<Diagnostic>),
+}
+
+/// Words that start a declaration.
+const DECLARATION_KEYWORDS: [&str; 8] = [
+    "use", "const", "fn", "facts", "type", "rule", "waiver", "test",
+];
+
+/// Byte ranges of a file's declarations, each starting at a declaration
+/// keyword: outside brackets, strings and comments, or at the start of a line
+/// whatever precedes it (so an unclosed bracket does not swallow the rest).
+fn declaration_chunks(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0usize];
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let line_start = i == 0 || bytes[i - 1] == b'\n';
+        let word_start = i == 0 || bytes[i - 1].is_ascii_whitespace();
+        if word_start && (line_start || (depth == 0 && !in_string)) {
+            if let Some(kw) = DECLARATION_KEYWORDS
+                .iter()
+                .find(|kw| keyword_at(bytes, i, kw))
+                .filter(|_| !names_follow(bytes, i))
+            {
+                if line_start {
+                    depth = 0;
+                    in_string = false;
+                }
+                if i > 0 {
+                    starts.push(i);
+                }
+                i += kw.len();
+                continue;
+            }
+        }
+        if in_string {
+            match c {
+                b'\\' => i += 1,
+                b'"' | b'\n' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match c {
+                b'"' => in_string = true,
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    let mut chunks = Vec::with_capacity(starts.len());
+    for (n, &start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).copied().unwrap_or(text.len());
+        chunks.push((start, end));
+    }
+    chunks
+}
+
+/// Whether the word before `i` expects a name next (`rule test`, `for type`),
+/// so a keyword at `i` is that name.
+fn names_follow(bytes: &[u8], i: usize) -> bool {
+    let before = &bytes[..i];
+    let end = before
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |p| p + 1);
+    let start = before[..end]
+        .iter()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        .map_or(0, |p| p + 1);
+    let word = &before[start..end];
+    word == b"for" || DECLARATION_KEYWORDS.iter().any(|kw| kw.as_bytes() == word)
+}
+
+/// Whether `kw` is written at `i` as a whole word.
+fn keyword_at(bytes: &[u8], i: usize, kw: &str) -> bool {
+    bytes.get(i..i + kw.len()) == Some(kw.as_bytes())
+        && !bytes
+            .get(i + kw.len())
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
+/// Parses a whole file in one go.
+fn parse_whole(sources: &SourceMap, id: SourceId) -> Result<ast::File, Failed> {
     let text = &*sources.get(id).text;
     if text.len() > MAX_SOURCE_BYTES {
-        return Err(vec![Diagnostic::error(
+        return Err(Failed::Limit(vec![Diagnostic::error(
             "E0009",
             Span::new(id, 0, 0),
             format!(
@@ -35,25 +184,25 @@ pub fn parse(sources: &SourceMap, id: SourceId) -> Result<ast::File, Vec<Diagnos
                 text.len()
             ),
         )
-        .with_help("split the policy set into several files")]);
+        .with_help("split the policy set into several files")]));
     }
     if let Some(span) = too_deep(id, text) {
-        return Err(vec![Diagnostic::error(
+        return Err(Failed::Limit(vec![Diagnostic::error(
             "E0008",
             span,
             format!("nesting deeper than {MAX_NESTING} levels"),
         )
         .with_label("too deep here")
-        .with_help("name intermediate values with `let` or `fn`")]);
+        .with_help("name intermediate values with `let` or `fn`")]));
     }
     let pairs = EdictParser::parse(Rule::file, text)
-        .map_err(|e| vec![errors::syntax_error(id, text, e)])?;
+        .map_err(|e| Failed::Syntax(Box::new(errors::syntax_error(id, text, e))))?;
     let mut lowerer = lower::Lowerer::new(id, text);
     let file = lowerer.file(pairs);
     if lowerer.diagnostics.is_empty() {
         Ok(file)
     } else {
-        Err(lowerer.diagnostics)
+        Err(Failed::Lowering(file, lowerer.diagnostics))
     }
 }
 
@@ -122,4 +271,80 @@ pub(crate) fn doc_comment_before(text: &str, start: usize) -> Option<String> {
     }
     lines.reverse();
     Some(lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partial(text: &str) -> (ast::File, Vec<Diagnostic>) {
+        let mut map = SourceMap::default();
+        let id = map.add("t.edict", text);
+        parse_partial(&map, id)
+    }
+
+    #[test]
+    fn every_broken_declaration_is_reported_and_the_rest_kept() {
+        let text = "const A = 1 +\nrule ok { require true }\nfn f(x = x\nconst B = 2\n";
+        let (file, diags) = partial(text);
+        let names: Vec<&str> = file
+            .decls
+            .iter()
+            .filter_map(|d| d.name().map(|n| &*n.name))
+            .collect();
+        assert_eq!(names, ["ok", "B"]);
+        let at: Vec<&str> = diags
+            .iter()
+            .map(|d| &text[d.span.start as usize..])
+            .map(|rest| rest.lines().next().unwrap_or(""))
+            .collect();
+        assert_eq!(diags.len(), 2, "{diags:?}");
+        assert!(diags.iter().all(|d| d.code == "E0001"));
+        // The first error is at the start of `rule` (the expression is cut off).
+        assert_eq!(at, ["rule ok { require true }", "fn f(x = x"]);
+        assert!(
+            diags[0].message.ends_with("found `rule`"),
+            "{}",
+            diags[0].message
+        );
+    }
+
+    #[test]
+    fn an_unclosed_brace_does_not_swallow_the_next_declaration() {
+        let (file, diags) = partial("rule a {\n  require true\n\nrule b { require true }\n");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(file.decls.len(), 1);
+        assert_eq!(file.decls[0].name().map(|n| &*n.name), Some("b"));
+    }
+
+    #[test]
+    fn declaration_words_used_as_names_do_not_split() {
+        let text = "rule test { require true }\nwaiver w for test { require x. }\n";
+        assert_eq!(declaration_chunks(text), [(0, 27), (27, text.len())]);
+    }
+
+    #[test]
+    fn a_clean_file_parses_whole() {
+        let (file, diags) = partial("/// doc\nconst A = 1\n");
+        assert!(diags.is_empty());
+        match &file.decls[0] {
+            ast::Decl::Const(c) => assert_eq!(c.doc.as_deref(), Some("doc")),
+            _ => panic!("not a const"),
+        }
+    }
+
+    #[test]
+    fn spans_and_docs_of_recovered_declarations_point_into_the_file() {
+        let text = "const A = (\n/// the b\nconst B = 2\n";
+        let (file, diags) = partial(text);
+        assert_eq!(diags.len(), 1);
+        let ast::Decl::Const(b) = &file.decls[0] else {
+            panic!("not a const")
+        };
+        assert_eq!(
+            &text[b.name.span.start as usize..b.name.span.end as usize],
+            "B"
+        );
+        assert_eq!(b.doc.as_deref(), Some("the b"));
+    }
 }

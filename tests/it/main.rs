@@ -1,9 +1,12 @@
 //! The integration tests: one binary, one module per area.
 
+mod authoring;
 mod cli;
 mod common;
 mod docs;
+mod editors;
 mod examples;
+mod lsp;
 mod reports;
 mod robustness;
 mod schema;
