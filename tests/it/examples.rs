@@ -121,3 +121,15 @@ fn kev_fleet_catalog_is_the_unmodified_cisa_release() {
     assert_eq!(catalog["count"], 1404);
     assert_eq!(catalog["vulnerabilities"].as_array().unwrap().len(), 1404);
 }
+
+/// Every example's `test` blocks pass when the examples are loaded as one
+/// policy set, as `edict test examples/` does.
+#[test]
+fn edict_test_over_all_examples_is_green() {
+    let out = edict(&["test", "examples/"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("examples/kev-fleet/tests.edict"), "{text}");
+    assert!(text.contains("examples/hipaa/tests.edict"), "{text}");
+    assert!(text.contains(" 0 failed"), "{text}");
+}
