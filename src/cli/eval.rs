@@ -202,7 +202,7 @@ pub fn run(mut args: EvalArgs) -> u8 {
     match &args.output {
         None => {
             let color = format == Format::Pretty && use_color(std::io::stdout().is_terminal());
-            print!("{}", report.render(format, color));
+            super::out(&format!("{}", report.render(format, color)));
         }
         Some(path) => {
             if let Err(e) = write_atomically(path, report.render(format, false).as_bytes()) {
@@ -218,10 +218,10 @@ pub fn run(mut args: EvalArgs) -> u8 {
         }
     }
     if args.explain && format == Format::Pretty {
-        print!(
+        super::out(&format!(
             "\n{}",
             super::explain::render(&set, &evaluation, &explained)
-        );
+        ));
     }
     if report.summary.compliant {
         EXIT_OK

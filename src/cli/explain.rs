@@ -53,9 +53,12 @@ pub fn run(args: ExplainArgs) -> u8 {
     }
     let text = render(&set, &evaluation, &explained);
     if text.is_empty() {
-        println!("every subject of `{}` passes its requires", args.rule);
+        super::out(&format!(
+            "every subject of `{}` passes its requires\n",
+            args.rule
+        ));
     } else {
-        print!("{text}");
+        super::out(&format!("{text}"));
     }
     let failing = evaluation
         .rules

@@ -60,7 +60,7 @@ pub fn run(args: FmtArgs) -> u8 {
         }
         changed += 1;
         if args.check {
-            println!("{name}");
+            super::out(&format!("{name}\n"));
             if code == EXIT_OK {
                 code = EXIT_UNFORMATTED;
             }
@@ -99,7 +99,7 @@ fn stdin(check: bool) -> u8 {
             EXIT_UNFORMATTED
         };
     }
-    print!("{formatted}");
+    super::out(&format!("{formatted}"));
     EXIT_OK
 }
 

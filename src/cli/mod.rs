@@ -80,6 +80,16 @@ pub enum DiagnosticFormat {
     Json,
 }
 
+/// Writes to stdout; a closed pipe (`edict eval | head`) ends the output
+/// quietly instead of failing the command.
+pub(crate) fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
 /// Policy paths, defaulting to the current directory.
 fn paths_or_default(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     if paths.is_empty() {
@@ -136,7 +146,7 @@ fn emit_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap, format: Dia
         }
         DiagnosticFormat::Json => {
             for d in diagnostics {
-                println!("{}", diagnostic_json(d, sources));
+                out(&format!("{}\n", diagnostic_json(d, sources)));
             }
         }
     }

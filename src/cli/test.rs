@@ -43,19 +43,21 @@ pub fn run(args: TestArgs) -> u8 {
         }
     };
     let run = testing::run(&set, &paths);
-    print!("{}", render(&set, &run));
+    super::out(&format!("{}", render(&set, &run)));
     let mut code = if run.failed() > 0 {
         EXIT_TEST_FAILED
     } else {
         EXIT_OK
     };
     if args.coverage || args.coverage_min.is_some() {
-        print!("{}", render_coverage(&set, &run));
+        super::out(&format!("{}", render_coverage(&set, &run)));
     }
     if let Some(min) = args.coverage_min {
         let percent = run.coverage_percent();
         if percent < min {
-            println!("coverage {percent:.1}% is below the minimum {min}%");
+            super::out(&format!(
+                "coverage {percent:.1}% is below the minimum {min}%\n"
+            ));
             code = EXIT_TEST_FAILED;
         }
     }

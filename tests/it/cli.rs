@@ -206,3 +206,27 @@ fn rule_filter_evaluates_only_that_rule() {
     assert_eq!(json["rules"].as_array().unwrap().len(), 1);
     assert_eq!(json["rules"][0]["id"], "annual_training");
 }
+
+#[test]
+fn a_closed_output_pipe_ends_quietly() {
+    use std::io::Read;
+    let mut args = vec!["eval", "examples/hipaa", "--format", "json"];
+    args.extend_from_slice(HIPAA_FACTS);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edict"))
+        .args(&args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start edict");
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("some output");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
