@@ -62,7 +62,7 @@ pub fn run(args: DiffArgs) -> u8 {
     let before = old.evaluate(&facts, &options);
     let after = new.evaluate(&facts, &options);
     let flips = flips(&old, &before, &new, &after);
-    super::out(&format!("{}", render(&flips)));
+    super::out(&render(&flips));
     if flips.is_empty() {
         EXIT_OK
     } else {

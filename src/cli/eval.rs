@@ -202,7 +202,7 @@ pub fn run(mut args: EvalArgs) -> u8 {
     match &args.output {
         None => {
             let color = format == Format::Pretty && use_color(std::io::stdout().is_terminal());
-            super::out(&format!("{}", report.render(format, color)));
+            super::out(&report.render(format, color));
         }
         Some(path) => {
             if let Err(e) = write_atomically(path, report.render(format, false).as_bytes()) {

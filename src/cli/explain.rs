@@ -58,7 +58,7 @@ pub fn run(args: ExplainArgs) -> u8 {
             args.rule
         ));
     } else {
-        super::out(&format!("{text}"));
+        super::out(&text);
     }
     let failing = evaluation
         .rules

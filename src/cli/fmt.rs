@@ -99,7 +99,7 @@ fn stdin(check: bool) -> u8 {
             EXIT_UNFORMATTED
         };
     }
-    super::out(&format!("{formatted}"));
+    super::out(&formatted);
     EXIT_OK
 }
 

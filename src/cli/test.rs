@@ -43,14 +43,14 @@ pub fn run(args: TestArgs) -> u8 {
         }
     };
     let run = testing::run(&set, &paths);
-    super::out(&format!("{}", render(&set, &run)));
+    super::out(&render(&set, &run));
     let mut code = if run.failed() > 0 {
         EXIT_TEST_FAILED
     } else {
         EXIT_OK
     };
     if args.coverage || args.coverage_min.is_some() {
-        super::out(&format!("{}", render_coverage(&set, &run)));
+        super::out(&render_coverage(&set, &run));
     }
     if let Some(min) = args.coverage_min {
         let percent = run.coverage_percent();
