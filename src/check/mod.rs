@@ -6,7 +6,7 @@ mod resolve;
 mod rules;
 pub mod types;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -28,6 +28,9 @@ pub struct Globals {
     pub names: IndexMap<Str, (Global, Span)>,
     /// Modules brought into scope with `use`.
     pub modules: HashSet<Str>,
+    /// The modules each file brings into scope with `use`: a `use` applies to
+    /// its own file, so a module name never shadows a facts key elsewhere.
+    pub file_uses: HashMap<SourceId, HashSet<Str>>,
     /// Each function's number of parameters, by id.
     pub fn_arity: Vec<usize>,
     /// The top-level keys a `facts` schema declares, if there is one.
@@ -227,6 +230,11 @@ fn load_modules(
                 );
                 continue;
             };
+            globals
+                .file_uses
+                .entry(u.span.source)
+                .or_default()
+                .insert(Arc::from(name));
             if globals.modules.insert(Arc::from(name)) {
                 let id = sources.add(format!("<std/{name}>"), text);
                 match syntax::parse(sources, id) {

@@ -106,8 +106,13 @@ impl Resolver<'_> {
         self.globals.names.get(name).map(|g| (g.0, Arc::from(name)))
     }
 
-    fn module_in_scope(&self, name: &str) -> bool {
-        self.globals.modules.contains(name) && self.scope.lookup(name).is_none()
+    /// Whether `name` is a module the file of `span` `use`s, not shadowed by a local.
+    fn module_in_scope(&self, name: &str, span: crate::source::Span) -> bool {
+        self.globals
+            .file_uses
+            .get(&span.source)
+            .is_some_and(|uses| uses.contains(name))
+            && self.scope.lookup(name).is_none()
     }
 
     /// Resolves an expression.
@@ -147,7 +152,7 @@ impl Resolver<'_> {
             ast::ExprKind::Name(name) => self.name(name, e),
             ast::ExprKind::Field { target, name, safe } => {
                 if let ast::ExprKind::Name(module) = &target.kind {
-                    if self.module_in_scope(module) {
+                    if self.module_in_scope(module, target.span) {
                         return self.module_member(module, name, false);
                     }
                 }
@@ -267,7 +272,7 @@ impl Resolver<'_> {
             );
             return ExprKind::Value(Value::Null);
         }
-        if self.globals.modules.contains(&**name) {
+        if self.module_in_scope(name, e.span) {
             self.diagnostics.push(
                 Diagnostic::error("E0106", e.span, format!("module `{name}` is not a value"))
                     .with_help(format!("use one of its members: `{name}.…`")),
@@ -356,7 +361,7 @@ impl Resolver<'_> {
         let (name, name_span, qualified) = match &callee.kind {
             ast::ExprKind::Name(n) => (n.clone(), callee.span, self.qualified(n)),
             ast::ExprKind::Field { target, name, .. } => match &target.kind {
-                ast::ExprKind::Name(m) if self.module_in_scope(m) => {
+                ast::ExprKind::Name(m) if self.module_in_scope(m, target.span) => {
                     let q: Str = Arc::from(format!("{m}.{}", name.name));
                     match self.globals.names.get(&q) {
                         Some(g) => (q.clone(), callee.span, Some((g.0, q))),

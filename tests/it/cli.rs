@@ -230,3 +230,36 @@ fn a_closed_output_pipe_ends_quietly() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_use_applies_to_its_own_file_only() {
+    let dir = TempDir::new("use-per-file");
+    dir.write("a.edict", "use std.time\nrule reviewed {\n  for r in reviews\n  require time.days_overdue(r.due) == 0\n}\n");
+    dir.write(
+        "b.edict",
+        "rule clock_synced {\n  require time.synced else \"the time source is not synced\"\n}\n",
+    );
+    dir.write(
+        "f.json",
+        r#"{"reviews": [{"id": "r1", "due": "2026-12-01"}], "time": {"synced": true}}"#,
+    );
+    let out = edict_in(
+        &dir.0,
+        &["eval", ".", "--facts", "f.json", "--now", "2026-11-29"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // In the file that uses the module, the module wins.
+    dir.write(
+        "c.edict",
+        "use std.time\nrule wrong {\n  require time.synced\n}\n",
+    );
+    let out = edict_in(&dir.0, &["check", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("E0106"), "{}", stderr(&out));
+}
