@@ -108,14 +108,14 @@ impl Facts {
         mount: Option<&str>,
         text: &str,
     ) -> Result<(), FactsError> {
-        let json: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| FactsError::Syntax {
+        let value = super::json::parse(text, &mut super::json::Interner::default()).map_err(
+            |e| FactsError::Syntax {
                 path: name.to_string(),
                 line: e.line(),
                 column: e.column(),
                 reason: strip_position(&e.to_string()),
-            })?;
-        let value = Value::from_json(&json);
+            },
+        )?;
         match (mount, value) {
             (Some(key), value) => self.insert(name, key, value),
             (None, Value::Object(map)) => {

@@ -2,6 +2,8 @@
 
 mod expr;
 pub mod facts;
+mod index;
+pub mod json;
 mod ops;
 mod origin;
 pub mod outcome;
@@ -54,6 +56,8 @@ pub(crate) struct Machine<'p> {
     base: usize,
     steps: u64,
     max_steps: u64,
+    /// Join indexes by loop, built on first use.
+    joins: std::collections::HashMap<usize, index::JoinIndex>,
 }
 
 impl<'p> Machine<'p> {
@@ -75,6 +79,7 @@ impl<'p> Machine<'p> {
             base: 0,
             steps: 0,
             max_steps: DEFAULT_MAX_STEPS,
+            joins: std::collections::HashMap::new(),
         }
     }
 

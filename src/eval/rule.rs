@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
+use super::expr::visit_order;
 use super::origin::Origin;
 use super::outcome::*;
 use super::value::Value;
@@ -86,7 +87,11 @@ impl<'p> Machine<'p> {
                     Ok(items) => items,
                     Err(e) => return out.push(self.error_subject(rule, step, e)),
                 };
-                for (index, item) in items.iter().enumerate() {
+                let candidates = self.join_candidates(l, &items);
+                for index in visit_order(candidates.as_deref(), items.len()) {
+                    let Some(item) = items.get(index) else {
+                        continue;
+                    };
                     self.steps = 0;
                     self.set_local(
                         l.slot,
@@ -332,7 +337,11 @@ impl<'p> Machine<'p> {
                 return;
             }
         };
-        for (index, item) in items.iter().enumerate() {
+        let candidates = self.join_candidates(&w.from, &items);
+        for index in visit_order(candidates.as_deref(), items.len()) {
+            let Some(item) = items.get(index) else {
+                continue;
+            };
             self.set_local(
                 w.from.slot,
                 item.clone(),

@@ -3,4 +3,5 @@
 mod cli;
 mod common;
 mod examples;
+mod perf;
 mod suites;

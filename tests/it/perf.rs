@@ -1,0 +1,140 @@
+//! Performance features: join indexes equal the scan exactly, the fleet
+//! generator is deterministic.
+
+use edict::{EvalOptions, Facts, PolicySet};
+use serde_json::json;
+
+/// A policy whose waiver and comprehension filters are equality joins.
+/// `[[x == y]]` is a join as written; as `(x == y) == true`, which means the
+/// same, it is scanned.
+const POLICY: &str = r#"
+rule patched {
+  for a in assets
+  let k = first([v for v in kev where [[v.cve == a.cve]] and true])
+  subject a.id
+  require a.patched or k == null else "{a.id} {a.cve} is unpatched"
+}
+waiver accepted for patched {
+  from e in register where [[e.asset == a.id]] and e.cve == a.cve
+  require e.ok == true else "entry {e.id} is not ok"
+}
+rule joined {
+  for a in assets
+  for r in register where [[r.asset == a.id]]
+  subject "{a.id}/{r.id}"
+  require r.ok == true else "{r.id} not ok"
+}
+"#;
+
+fn outcomes(join: bool, facts: &serde_json::Value, max_steps: u64) -> String {
+    let set = PolicySet::from_sources([(
+        "p.edict".to_string(),
+        if join {
+            POLICY.replace("[[", "").replace("]]", "")
+        } else {
+            POLICY.replace("[[", "(").replace("]]", ") == true")
+        },
+    )])
+    .map_err(|f| f.diagnostics)
+    .unwrap();
+    let facts = Facts::from_json_str(&facts.to_string()).unwrap();
+    let options = EvalOptions {
+        now: chrono::DateTime::UNIX_EPOCH,
+        max_steps,
+        ..EvalOptions::default()
+    };
+    let ev = set.evaluate(&facts, &options);
+    let mut out = String::new();
+    for r in &ev.rules {
+        for s in &r.subjects {
+            let texts: Vec<&str> = s.messages.iter().map(|m| m.text.as_str()).collect();
+            out += &format!(
+                "{} {} {:?} {:?} {:?} {:?}\n",
+                r.rule, s.subject, s.outcome, texts, s.waived_by, s.rejected
+            );
+        }
+    }
+    for e in &ev.register {
+        out += &format!("{e:?}\n");
+    }
+    out
+}
+
+fn fleet(register: Vec<serde_json::Value>, asset_id: serde_json::Value) -> serde_json::Value {
+    let kev: Vec<_> = (0..20)
+        .map(|i| json!({"cve": format!("CVE-{i}")}))
+        .collect();
+    let assets: Vec<_> = (0..12)
+        .map(|i| {
+            let id = if i == 3 {
+                asset_id.clone()
+            } else {
+                json!(format!("a{i}"))
+            };
+            json!({"id": id, "cve": format!("CVE-{}", i * 2), "patched": i % 3 == 0})
+        })
+        .collect();
+    json!({"assets": assets, "kev": kev, "register": register})
+}
+
+fn register() -> Vec<serde_json::Value> {
+    (0..12)
+        .map(|i| {
+            json!({"id": format!("EX-{i}"), "asset": format!("a{}", i % 6),
+                   "cve": format!("CVE-{}", (i % 6) * 2), "ok": i % 4 != 1})
+        })
+        .collect()
+}
+
+fn same_as_scan(facts: serde_json::Value) {
+    let joined = outcomes(true, &facts, 10_000_000);
+    let scanned = outcomes(false, &facts, 10_000_000);
+    assert!(
+        joined.contains("Waived") || joined.contains("Error"),
+        "{joined}"
+    );
+    assert_eq!(joined, scanned);
+}
+
+#[test]
+fn a_join_reports_what_the_scan_reports() {
+    same_as_scan(fleet(register(), json!("a3")));
+}
+
+#[test]
+fn a_join_over_odd_elements_falls_back_to_the_scan() {
+    let mut missing = register();
+    missing[5] = json!({"id": "EX-5", "cve": "CVE-10", "ok": true});
+    same_as_scan(fleet(missing, json!("a3")));
+    let mut not_object = register();
+    not_object[2] = json!("EX-2");
+    same_as_scan(fleet(not_object, json!("a3")));
+    let mut number_key = register();
+    number_key[7] = json!({"id": "EX-7", "asset": 3, "cve": "CVE-2", "ok": true});
+    same_as_scan(fleet(number_key, json!(3)));
+    let mut date_key = register();
+    date_key[0]["asset"] = json!("2026-01-01");
+    same_as_scan(fleet(date_key, json!("2026-01-01")));
+}
+
+#[test]
+fn a_probe_that_fails_or_is_not_a_string_falls_back_to_the_scan() {
+    same_as_scan(fleet(register(), json!(3)));
+    same_as_scan(fleet(register(), json!(null)));
+    same_as_scan(fleet(register(), json!({"x": 1})));
+}
+
+#[test]
+fn a_join_does_not_scan_the_whole_collection() {
+    // 5,000 catalog entries: the scan needs far more than 2,000 steps for a
+    // subject, the index a handful.
+    let kev: Vec<_> = (0..5000)
+        .map(|i| json!({"cve": format!("CVE-{i}")}))
+        .collect();
+    let facts = json!({"assets": [{"id": "a0", "cve": "CVE-4999", "patched": false}],
+                       "kev": kev, "register": []});
+    let joined = outcomes(true, &facts, 2_000);
+    assert!(joined.starts_with("0 a0 Fail"), "{joined}");
+    let scanned = outcomes(false, &facts, 2_000);
+    assert!(scanned.contains("budget exceeded"), "{scanned}");
+}
