@@ -108,14 +108,15 @@ impl Facts {
         mount: Option<&str>,
         text: &str,
     ) -> Result<(), FactsError> {
-        let value = super::json::parse(text, &mut super::json::Interner::default()).map_err(
-            |e| FactsError::Syntax {
-                path: name.to_string(),
-                line: e.line(),
-                column: e.column(),
-                reason: strip_position(&e.to_string()),
-            },
-        )?;
+        let value =
+            super::json::parse(text, &mut super::json::Interner::default()).map_err(|e| {
+                FactsError::Syntax {
+                    path: name.to_string(),
+                    line: e.line(),
+                    column: e.column(),
+                    reason: strip_position(&e.to_string()),
+                }
+            })?;
         match (mount, value) {
             (Some(key), value) => self.insert(name, key, value),
             (None, Value::Object(map)) => {
