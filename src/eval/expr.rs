@@ -269,7 +269,7 @@ impl<'p> Machine<'p> {
         safe: bool,
     ) -> Result<Value> {
         match t {
-            Value::Object(map) => match map.get(name) {
+            Value::Object(map) => match super::value::field_of(map, name) {
                 Some(v) => Ok(v.clone()),
                 None if safe => Ok(Value::Null),
                 None => {
