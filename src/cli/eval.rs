@@ -48,6 +48,9 @@ pub struct EvalArgs {
     /// Expression steps one subject may take before it is an error.
     #[arg(long, default_value_t = crate::eval::DEFAULT_MAX_STEPS)]
     pub max_steps: u64,
+    /// Worker threads (default: every core); the report is the same at any count.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -96,6 +99,10 @@ pub fn run(args: EvalArgs) -> u8 {
         rules: (!args.rules.is_empty()).then(|| args.rules.clone()),
         expiring_within_days: args.expiring_within,
         max_steps: args.max_steps,
+        threads: args.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
     };
     for id in &args.rules {
         if !set.program().rules.iter().any(|r| *r.id == **id) {

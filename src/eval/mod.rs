@@ -6,6 +6,7 @@ mod index;
 pub mod json;
 mod ops;
 mod origin;
+mod parallel;
 pub mod outcome;
 mod rule;
 pub mod value;
@@ -58,6 +59,8 @@ pub(crate) struct Machine<'p> {
     max_steps: u64,
     /// Join indexes by loop, built on first use.
     joins: std::collections::HashMap<usize, index::JoinIndex>,
+    /// The elements of a rule's first `for` this machine evaluates: a worker's chunk.
+    first_range: Option<std::ops::Range<usize>>,
 }
 
 impl<'p> Machine<'p> {
@@ -80,6 +83,7 @@ impl<'p> Machine<'p> {
             steps: 0,
             max_steps: DEFAULT_MAX_STEPS,
             joins: std::collections::HashMap::new(),
+            first_range: None,
         }
     }
 
@@ -119,6 +123,8 @@ pub struct EvalOptions {
     pub expiring_within_days: i64,
     /// Expression steps one subject may take.
     pub max_steps: u64,
+    /// Worker threads; a rule's first `for` is split among them, the report unchanged.
+    pub threads: usize,
 }
 
 impl Default for EvalOptions {
@@ -128,6 +134,7 @@ impl Default for EvalOptions {
             rules: None,
             expiring_within_days: 30,
             max_steps: DEFAULT_MAX_STEPS,
+            threads: 1,
         }
     }
 }
@@ -146,7 +153,10 @@ pub fn evaluate(program: &Program, facts: &facts::Facts, options: &EvalOptions) 
                 .as_ref()
                 .is_none_or(|only| only.iter().any(|o| **o == *r.id))
         })
-        .map(|r| m.run_rule(r, &mut registers))
+        .map(|r| {
+            parallel::run_rule(program, facts, options, &mut m, r, &mut registers)
+                .unwrap_or_else(|| m.run_rule(r, &mut registers))
+        })
         .collect();
     let register = m.register_hygiene(&registers, options.expiring_within_days);
     Evaluation {

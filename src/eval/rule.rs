@@ -15,10 +15,10 @@ use crate::ir::{ExprKind, Level, RequireDef, RuleDef, Step, WaiverStep, WaiverUs
 /// Which register entries were used or rejected, by (waiver, entry index).
 #[derive(Default)]
 pub(crate) struct Registers {
-    used: BTreeMap<(usize, usize), Vec<String>>,
-    considered: BTreeSet<(usize, usize)>,
+    pub(super) used: BTreeMap<(usize, usize), Vec<String>>,
+    pub(super) considered: BTreeSet<(usize, usize)>,
     /// A register-reading use of each waiver, to list its entries.
-    global_uses: BTreeMap<usize, (usize, usize)>,
+    pub(super) global_uses: BTreeMap<usize, (usize, usize)>,
 }
 
 /// Fields that conventionally hold an entry's approver.
@@ -88,7 +88,14 @@ impl<'p> Machine<'p> {
                     Err(e) => return out.push(self.error_subject(rule, step, e)),
                 };
                 let candidates = self.join_candidates(l, &items);
+                let chunk = match (&self.first_range, step) {
+                    (Some(r), 0) => r.clone(),
+                    _ => 0..items.len(),
+                };
                 for index in visit_order(candidates.as_deref(), items.len()) {
+                    if !chunk.contains(&index) {
+                        continue;
+                    }
                     let Some(item) = items.get(index) else {
                         continue;
                     };

@@ -4,6 +4,8 @@
 use edict::{EvalOptions, Facts, PolicySet};
 use serde_json::json;
 
+use crate::common::*;
+
 /// A policy whose waiver and comprehension filters are equality joins.
 /// `[[x == y]]` is a join as written; as `(x == y) == true`, which means the
 /// same, it is scanned.
@@ -27,6 +29,10 @@ rule joined {
 "#;
 
 fn outcomes(join: bool, facts: &serde_json::Value, max_steps: u64) -> String {
+    outcomes_on(join, facts, max_steps, 1)
+}
+
+fn outcomes_on(join: bool, facts: &serde_json::Value, max_steps: u64, threads: usize) -> String {
     let set = PolicySet::from_sources([(
         "p.edict".to_string(),
         if join {
@@ -41,6 +47,7 @@ fn outcomes(join: bool, facts: &serde_json::Value, max_steps: u64) -> String {
     let options = EvalOptions {
         now: chrono::DateTime::UNIX_EPOCH,
         max_steps,
+        threads,
         ..EvalOptions::default()
     };
     let ev = set.evaluate(&facts, &options);
@@ -137,4 +144,38 @@ fn a_join_does_not_scan_the_whole_collection() {
     assert!(joined.starts_with("0 a0 Fail"), "{joined}");
     let scanned = outcomes(false, &facts, 2_000);
     assert!(scanned.contains("budget exceeded"), "{scanned}");
+}
+
+#[test]
+fn two_threads_report_what_one_thread_reports() {
+    let facts = fleet(register(), json!("a3"));
+    let one = outcomes_on(true, &facts, 10_000_000, 1);
+    for threads in [2, 3, 5, 64] {
+        assert_eq!(outcomes_on(true, &facts, 10_000_000, threads), one);
+    }
+    // The register's used-by lists keep subject order across chunks.
+    assert!(one.contains("Waived"), "{one}");
+}
+
+#[test]
+fn the_threads_option_keeps_the_report_byte_for_byte() {
+    let run = |threads: &str| {
+        let mut args = vec![
+            "eval",
+            "examples/hipaa",
+            "--format",
+            "json",
+            "--threads",
+            threads,
+        ];
+        args.extend_from_slice(HIPAA_FACTS);
+        let out = edict(&args);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let one = run("1");
+    assert!(one.contains("\"outcome\""), "{one}");
+    assert_eq!(run("2"), one);
+    let zero = edict(&["eval", "examples/hipaa", "--threads", "0"]);
+    assert_eq!(zero.status.code(), Some(2));
 }
