@@ -6,8 +6,8 @@ mod index;
 pub mod json;
 mod ops;
 mod origin;
-mod parallel;
 pub mod outcome;
+mod parallel;
 mod rule;
 pub mod value;
 
