@@ -135,9 +135,8 @@ impl<'p> Machine<'p> {
                 },
             );
         }
-        if self.joins.get(&key)?.by_key.is_none() {
-            return None;
-        }
+        // An unindexable list is scanned without evaluating the probe.
+        self.joins.get(&key)?.by_key.as_ref()?;
         let Ok(Value::Str(probe)) = self.eval(j.probe) else {
             return None;
         };
