@@ -179,3 +179,76 @@ fn the_threads_option_keeps_the_report_byte_for_byte() {
     let zero = edict(&["eval", "examples/hipaa", "--threads", "0"]);
     assert_eq!(zero.status.code(), Some(2));
 }
+
+fn fleet_bytes(dir: &TempDir, args: &[&str]) -> Vec<(String, Vec<u8>)> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"))
+        .args(args)
+        .arg("--out")
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_fleet_generator_is_deterministic_and_evaluates_like_the_example() {
+    let (a, b, c) = (
+        TempDir::new("fleet-a"),
+        TempDir::new("fleet-b"),
+        TempDir::new("fleet-c"),
+    );
+    let first = fleet_bytes(&a, &["--assets", "300", "--seed", "7"]);
+    assert_eq!(first, fleet_bytes(&b, &["--assets", "300", "--seed", "7"]));
+    assert_ne!(first, fleet_bytes(&c, &["--assets", "300", "--seed", "8"]));
+    // The HIPAA example's policies run on it without a single error outcome.
+    let path = a.0.join("fleet.json");
+    let out = edict(&[
+        "eval",
+        "examples/hipaa",
+        "--facts",
+        path.to_str().unwrap(),
+        "--now",
+        "2026-11-01",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let summary = report["summary"].to_string();
+    assert!(report["rules"].as_array().unwrap().len() >= 5, "{summary}");
+    assert_eq!(report["summary"]["error"], 0, "{summary}");
+    assert!(
+        report["summary"]["waived"].as_u64().unwrap() > 0,
+        "{summary}"
+    );
+    assert!(
+        report["summary"]["exceptions"]["rejected"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{summary}"
+    );
+    // JSONL: one asset a line, the rest in shared.json.
+    let d = TempDir::new("fleet-d");
+    let files = fleet_bytes(&d, &["--assets", "50", "--format", "jsonl"]);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["assets.jsonl", "shared.json"]);
+    let lines = String::from_utf8_lossy(&files[0].1).lines().count();
+    assert_eq!(lines, 50);
+}
