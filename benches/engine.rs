@@ -45,12 +45,16 @@ fn fleet(n: usize) -> Facts {
         })
         .collect();
     let kev: Vec<_> = (0..1500)
-        .map(|c| json!({"cveID": format!("CVE-2026-{:05}", c * 4), "dueDate": "2026-09-01",
-                         "vendorProject": "v", "product": "p"}))
+        .map(|c| {
+            json!({"cveID": format!("CVE-2026-{:05}", c * 4), "dueDate": "2026-09-01",
+                         "vendorProject": "v", "product": "p"})
+        })
         .collect();
     let people: Vec<_> = (0..n / 4)
-        .map(|i| json!({"id": format!("p{i}"), "name": "n", "role": "r", "hired": "2020-01-01",
-                         "last_training": "2026-03-01", "first_training": "2020-01-10"}))
+        .map(|i| {
+            json!({"id": format!("p{i}"), "name": "n", "role": "r", "hired": "2020-01-01",
+                         "last_training": "2026-03-01", "first_training": "2020-01-10"})
+        })
         .collect();
     let doc = json!({"assets": assets, "exceptions": exceptions,
                      "kev": {"vulnerabilities": kev}, "people": people});
@@ -59,12 +63,16 @@ fn fleet(n: usize) -> Facts {
 
 #[divan::bench]
 fn check_hipaa_policies() -> PolicySet {
-    PolicySet::from_sources(sources()).map_err(|f| f.diagnostics).unwrap()
+    PolicySet::from_sources(sources())
+        .map_err(|f| f.diagnostics)
+        .unwrap()
 }
 
 #[divan::bench(args = [1000, 10000])]
 fn evaluate_hipaa(bencher: divan::Bencher, n: usize) {
-    let set = PolicySet::from_sources(sources()).map_err(|f| f.diagnostics).unwrap();
+    let set = PolicySet::from_sources(sources())
+        .map_err(|f| f.diagnostics)
+        .unwrap();
     let facts = fleet(n);
     let options = EvalOptions {
         now: edict::eval::value::midnight(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
