@@ -4,6 +4,7 @@
 mod cycles;
 mod resolve;
 mod rules;
+pub mod stream;
 
 use std::collections::HashSet;
 use std::sync::Arc;

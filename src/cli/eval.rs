@@ -51,6 +51,10 @@ pub struct EvalArgs {
     /// Worker threads (default: every core); the report is the same at any count.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// Stream a JSON Lines file (`-` for stdin) under NAME, one record a line,
+    /// writing one JSON outcome a line as it goes.
+    #[arg(long, value_name = "NAME=FILE", value_parser = super::stream::parse_spec)]
+    pub stream: Option<(String, String)>,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -113,6 +117,9 @@ pub fn run(args: EvalArgs) -> u8 {
             eprintln!("error: no rule `{id}`{help}");
             return EXIT_INVALID;
         }
+    }
+    if let Some((name, file)) = &args.stream {
+        return super::stream::run(&set, &facts, name, file, &options, args.fail_on);
     }
     let evaluation = set.evaluate(&facts, &options);
     let report = Report::new(

@@ -2,6 +2,7 @@
 
 mod check;
 mod eval;
+mod stream;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -9,6 +9,7 @@ mod origin;
 pub mod outcome;
 mod parallel;
 mod rule;
+pub mod stream;
 pub mod value;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -252,3 +252,157 @@ fn the_fleet_generator_is_deterministic_and_evaluates_like_the_example() {
     let lines = String::from_utf8_lossy(&files[0].1).lines().count();
     assert_eq!(lines, 50);
 }
+
+fn edict_stdin(args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edict"))
+        .args(args)
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The command may exit before reading (E0160), closing the pipe.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+/// (rule, subject, outcome) of every subject in a batch JSON report.
+fn batch_outcomes(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for r in report["rules"].as_array().unwrap() {
+        let id = r["id"].as_str().unwrap().to_string();
+        for f in r["findings"].as_array().unwrap() {
+            out.push((
+                id.clone(),
+                f["subject"].as_str().unwrap().into(),
+                f["outcome"].as_str().unwrap().into(),
+            ));
+        }
+        for p in r["passed"].as_array().unwrap() {
+            out.push((id.clone(), p.as_str().unwrap().into(), "pass".into()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn streaming_reports_the_outcomes_a_batch_run_reports() {
+    let dir = TempDir::new("stream");
+    fleet_bytes(
+        &dir,
+        &["--assets", "60", "--format", "jsonl", "--seed", "3"],
+    );
+    let lines = std::fs::read_to_string(dir.0.join("assets.jsonl")).unwrap();
+    let assets: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let batch_file = dir.write("assets.json", &json!({ "assets": assets }).to_string());
+    let shared = dir.0.join("shared.json");
+    let (shared, batch_file) = (shared.to_str().unwrap(), batch_file.to_str().unwrap());
+    let common = [
+        "eval",
+        "examples/hipaa",
+        "--now",
+        "2026-11-01",
+        "--facts",
+        shared,
+    ];
+    let batch = edict(&[&common[..], &["--facts", batch_file, "--format", "json"]].concat());
+    assert_eq!(batch.status.code(), Some(1), "{}", stderr(&batch));
+    let want = batch_outcomes(&serde_json::from_slice(&batch.stdout).unwrap());
+    let stream_file = dir.0.join("assets.jsonl");
+    let spec = format!("assets={}", stream_file.display());
+    let streamed = edict(&[&common[..], &["--stream", &spec]].concat());
+    assert_eq!(streamed.status.code(), Some(1), "{}", stderr(&streamed));
+    let mut got: Vec<(String, String, String)> = stdout(&streamed)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v["rule"] == "patch_sla" {
+                // Every streamed subject names its record's line and id.
+                let line = v["line"].as_u64().unwrap() as usize;
+                let asset: serde_json::Value =
+                    serde_json::from_str(lines.lines().nth(line - 1).unwrap()).unwrap();
+                assert_eq!(v["id"], asset["id"]);
+            }
+            let s = |k: &str| v[k].as_str().unwrap().to_string();
+            (s("rule"), s("subject"), s("outcome"))
+        })
+        .collect();
+    got.sort();
+    assert!(want.len() > 100, "{}", want.len());
+    assert_eq!(got, want);
+    // The same from stdin.
+    let piped = edict_stdin(&[&common[..], &["--stream", "assets=-"]].concat(), &lines);
+    assert_eq!(stdout(&piped), stdout(&streamed));
+}
+
+#[test]
+fn a_malformed_line_is_rejected_with_its_number_and_the_rest_still_run() {
+    let input = "{\"id\": \"a1\", \"legacy\": true, \"hostname\": \"h\", \"os\": \"XP\"}\n{\"id\": broken\n{\"id\": \"a3\", \"legacy\": true, \"hostname\": \"h3\", \"os\": \"XP\", \"compensating_control\": \"vlan\"}\n";
+    let out = edict_stdin(
+        &[
+            "eval",
+            "examples/hipaa",
+            "--now",
+            "2026-11-01",
+            "--facts",
+            "examples/hipaa/exceptions.json",
+            "--facts",
+            "examples/hipaa/people.json",
+            "--facts",
+            "kev=examples/hipaa/kev.json",
+            "--rule",
+            "legacy_compensating_control",
+            "--stream",
+            "assets=-",
+        ],
+        input,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", stdout(&out));
+    assert_eq!(
+        (lines[0]["line"].as_u64(), lines[0]["outcome"].as_str()),
+        (Some(1), Some("fail"))
+    );
+    assert_eq!(
+        (lines[1]["line"].as_u64(), lines[1]["outcome"].as_str()),
+        (Some(2), Some("rejected"))
+    );
+    assert_eq!(
+        (lines[2]["line"].as_u64(), lines[2]["outcome"].as_str()),
+        (Some(3), Some("pass"))
+    );
+    assert!(stderr(&out).contains("2 records streamed, 1 malformed lines rejected"));
+}
+
+#[test]
+fn a_rule_that_cannot_stream_is_rejected_before_anything_runs() {
+    let dir = TempDir::new("e0160");
+    let policy = dir.write(
+        "p.edict",
+        "rule ok {\n  for a in assets\n  require a.id != \"\"\n}\nrule counts {\n  for a in assets\n  require count(assets) > 0\n}\n",
+    );
+    let out = edict_stdin(
+        &["eval", policy.to_str().unwrap(), "--stream", "assets=-"],
+        "{\"id\": \"a1\"}\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(err.contains("E0160"), "{err}");
+    assert!(
+        err.contains("rule `counts` cannot stream `assets`"),
+        "{err}"
+    );
+    assert!(!err.contains("rule `ok`"), "{err}");
+    assert!(err.contains("p.edict:5:1"), "{err}");
+}

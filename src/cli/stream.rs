@@ -1,0 +1,123 @@
+//! `edict eval --stream NAME=FILE`: evaluates line by line, writing one JSON
+//! object per outcome as it goes.
+
+use std::io::{BufRead, BufReader, Write};
+
+use super::{emit_diagnostics, DiagnosticFormat, EXIT_INVALID, EXIT_NONCOMPLIANT, EXIT_OK};
+use crate::eval::stream::{evaluate_stream, StreamEvent};
+use crate::ir::Level;
+use crate::{EvalOptions, Facts, Outcome, PolicySet};
+
+/// Splits `NAME=FILE`.
+pub fn parse_spec(spec: &str) -> Result<(String, String), String> {
+    match spec.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => {
+            Ok((name.to_string(), file.to_string()))
+        }
+        _ => Err(format!(
+            "`{spec}`: give the stream as NAME=FILE (FILE `-` for stdin)"
+        )),
+    }
+}
+
+/// Streams `file` under `name`; exit 0 compliant, 1 not, 2 invalid input.
+pub fn run(
+    set: &PolicySet,
+    facts: &Facts,
+    name: &str,
+    file: &str,
+    options: &EvalOptions,
+    fail_on: crate::ir::Severity,
+) -> u8 {
+    let program = set.program();
+    let plan = crate::check::stream::plan(program, name);
+    if !plan.diagnostics.is_empty() {
+        emit_diagnostics(
+            &plan.diagnostics,
+            &program.sources,
+            DiagnosticFormat::Pretty,
+        );
+        return EXIT_INVALID;
+    }
+    let input: Box<dyn BufRead> = if file == "-" {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        match std::fs::File::open(file) {
+            Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+            Err(e) => {
+                eprintln!("error: cannot read stream `{file}`: {e}");
+                return EXIT_INVALID;
+            }
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut noncompliant = false;
+    let today = options.now.date_naive();
+    let result = evaluate_stream(program, facts, name, &plan.streamed, input, options, |ev| {
+        let line = match ev {
+            StreamEvent::Subject {
+                line,
+                id,
+                rule,
+                result,
+            } => {
+                let Some(r) = program.rules.get(rule) else {
+                    return;
+                };
+                let enforced =
+                    r.level == Level::Mandatory && r.effective.is_none_or(|d| d <= today);
+                if matches!(result.outcome, Outcome::Fail | Outcome::Error)
+                    && enforced
+                    && r.severity >= fail_on
+                {
+                    noncompliant = true;
+                }
+                let messages: Vec<&str> = result.messages.iter().map(|m| m.text.as_str()).collect();
+                let mut v = serde_json::json!({
+                    "rule": &*r.id,
+                    "subject": result.subject,
+                    "outcome": result.outcome,
+                    "messages": messages,
+                });
+                if line > 0 {
+                    v["line"] = line.into();
+                    v["id"] = id.map_or(serde_json::Value::Null, serde_json::Value::from);
+                }
+                if let Some(d) = result.due {
+                    v["due"] = d.to_string().into();
+                }
+                if let Some(w) = &result.waived_by {
+                    v["waived_by"] = format!("{}/{}", w.waiver, w.entry).into();
+                }
+                v
+            }
+            StreamEvent::Rejected { line, message } => serde_json::json!({
+                "line": line,
+                "outcome": "rejected",
+                "messages": [message],
+            }),
+        };
+        let _ = writeln!(out, "{line}");
+    });
+    let _ = out.flush();
+    match result {
+        Ok(summary) => {
+            eprintln!(
+                "{} records streamed, {} malformed lines rejected",
+                summary.records, summary.rejected
+            );
+            if summary.rejected > 0 {
+                EXIT_INVALID
+            } else if noncompliant {
+                EXIT_NONCOMPLIANT
+            } else {
+                EXIT_OK
+            }
+        }
+        Err(e) => {
+            eprintln!("error: reading stream `{file}`: {e}");
+            EXIT_INVALID
+        }
+    }
+}
