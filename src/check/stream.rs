@@ -89,7 +89,6 @@ pub fn plan(program: &Program, name: &str) -> StreamPlan {
         if !changed {
             break;
         }
-        let _ = &reads;
     }
     let reads = |e: &Expr| {
         let mut r = false;

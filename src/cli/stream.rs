@@ -100,9 +100,22 @@ pub fn run(
         };
         let _ = writeln!(out, "{line}");
     });
-    let _ = out.flush();
     match result {
         Ok(summary) => {
+            for e in &summary.register {
+                let v = serde_json::json!({
+                    "waiver": e.waiver,
+                    "exception": e.entry,
+                    "status": e.status,
+                    "waived": e.waived,
+                    "approver": e.approver,
+                    "expires": e.expires.map(|d| d.to_string()),
+                    "expired": e.expired,
+                    "expiring": e.expiring,
+                });
+                let _ = writeln!(out, "{v}");
+            }
+            let _ = out.flush();
             eprintln!(
                 "{} records streamed, {} malformed lines rejected",
                 summary.records, summary.rejected
@@ -116,6 +129,7 @@ pub fn run(
             }
         }
         Err(e) => {
+            let _ = out.flush();
             eprintln!("error: reading stream `{file}`: {e}");
             EXIT_INVALID
         }
