@@ -55,6 +55,9 @@ pub struct EvalArgs {
     /// writing one JSON outcome a line as it goes.
     #[arg(long, value_name = "NAME=FILE", value_parser = super::stream::parse_spec)]
     pub stream: Option<(String, String)>,
+    /// No progress bar on stderr while streaming.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -119,7 +122,7 @@ pub fn run(args: EvalArgs) -> u8 {
         }
     }
     if let Some((name, file)) = &args.stream {
-        return super::stream::run(&set, &facts, name, file, &options, args.fail_on);
+        return super::stream::run(&set, &facts, name, file, &options, args.fail_on, args.quiet);
     }
     let evaluation = set.evaluate(&facts, &options);
     let report = Report::new(
