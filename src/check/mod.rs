@@ -4,6 +4,7 @@
 mod cycles;
 mod resolve;
 mod rules;
+pub mod stream;
 pub mod types;
 
 use std::collections::{HashMap, HashSet};

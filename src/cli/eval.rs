@@ -51,6 +51,16 @@ pub struct EvalArgs {
     /// After a pretty report, show why each failing `require` failed.
     #[arg(long)]
     pub explain: bool,
+    /// Worker threads (default: every core); the report is the same at any count.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// Stream a JSON Lines file (`-` for stdin) under NAME, one record a line,
+    /// writing one JSON outcome a line as it goes.
+    #[arg(long, value_name = "NAME=FILE", value_parser = super::stream::parse_spec)]
+    pub stream: Option<(String, String)>,
+    /// No progress bar on stderr while streaming.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 fn parse_facts_format(s: &str) -> Result<FactsFormat, String> {
@@ -143,7 +153,9 @@ pub fn run(mut args: EvalArgs) -> u8 {
         }
     }
     if let (true, Some(schema)) = (errors.is_empty(), schema) {
-        if let Err(e) = facts.check_required(schema) {
+        if let Err(e) =
+            facts.check_required(schema, args.stream.as_ref().map(|(name, _)| name.as_str()))
+        {
             errors.push(e);
         }
     }
@@ -160,6 +172,10 @@ pub fn run(mut args: EvalArgs) -> u8 {
         rules: (!args.rules.is_empty()).then(|| args.rules.clone()),
         expiring_within_days: args.expiring_within,
         max_steps: args.max_steps,
+        threads: args.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
     };
     for id in &args.rules {
         if !set.program().rules.iter().any(|r| *r.id == **id) {
@@ -170,6 +186,9 @@ pub fn run(mut args: EvalArgs) -> u8 {
             eprintln!("error: no rule `{id}`{help}");
             return EXIT_INVALID;
         }
+    }
+    if let Some((name, file)) = &args.stream {
+        return super::stream::run(&set, &facts, name, file, &options, fail_on, args.quiet);
     }
     let (evaluation, explained) = if args.explain {
         crate::eval::explain::explain(set.program(), &facts, &options)
@@ -223,6 +242,10 @@ pub fn run(mut args: EvalArgs) -> u8 {
             super::explain::render(&set, &evaluation, &explained)
         ));
     }
+    // The facts can be large; the operating system reclaims them faster
+    // than freeing a million small allocations one by one.
+    std::mem::forget(facts);
+    std::mem::forget(evaluation);
     if report.summary.compliant {
         EXIT_OK
     } else {

@@ -8,6 +8,7 @@ mod fmt;
 mod inputs;
 mod lsp;
 pub mod project;
+mod stream;
 mod test;
 mod watch;
 

@@ -60,7 +60,7 @@ pub fn explain(
 ) -> (Evaluation, Vec<Explained>) {
     let mut m = Machine::new(program, facts, options.now);
     m.explained = Some(Vec::new());
-    let evaluation = super::run(&mut m, program, options);
+    let evaluation = super::run(&mut m, program, None, options);
     (evaluation, m.explained.take().unwrap_or_default())
 }
 

@@ -179,7 +179,11 @@ impl<'p> Machine<'p> {
         mut f: impl FnMut(&mut Self) -> Result<bool>,
     ) -> Result<()> {
         let items = self.list(&l.source)?;
-        for (index, item) in items.iter().enumerate() {
+        let candidates = self.join_candidates(l, &items);
+        for index in visit_order(candidates.as_deref(), items.len()) {
+            let Some(item) = items.get(index) else {
+                continue;
+            };
             let base = self.base;
             self.set_local(
                 l.slot,
@@ -265,7 +269,7 @@ impl<'p> Machine<'p> {
         safe: bool,
     ) -> Result<Value> {
         match t {
-            Value::Object(map) => match map.get(name) {
+            Value::Object(map) => match super::value::field_of(map, name) {
                 Some(v) => Ok(v.clone()),
                 None if safe => Ok(Value::Null),
                 None => {
@@ -442,5 +446,16 @@ impl<'p> Machine<'p> {
             *slot = Some(result.clone());
         }
         result
+    }
+}
+
+/// The element positions a loop visits: the join's candidates, else all.
+pub(crate) fn visit_order(
+    candidates: Option<&[usize]>,
+    len: usize,
+) -> Box<dyn Iterator<Item = usize> + '_> {
+    match candidates {
+        Some(c) => Box::new(c.iter().copied()),
+        None => Box::new(0..len),
     }
 }

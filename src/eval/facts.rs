@@ -137,15 +137,16 @@ impl Facts {
         mount: Option<&str>,
         text: &str,
     ) -> Result<(), FactsError> {
-        let json: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| FactsError::Syntax {
-                path: name.to_string(),
-                format: "JSON",
-                line: e.line(),
-                column: e.column(),
-                reason: strip_position(&e.to_string()),
+        let value =
+            super::json::parse(text, &mut super::json::Interner::default()).map_err(|e| {
+                FactsError::Syntax {
+                    path: name.to_string(),
+                    format: "JSON",
+                    line: e.line(),
+                    column: e.column(),
+                    reason: strip_position(&e.to_string()),
+                }
             })?;
-        let value = Value::from_json(&json);
         match (mount, value) {
             (Some(key), value) => self.insert(name, key, value),
             (None, Value::Object(map)) => {
@@ -308,8 +309,14 @@ impl Facts {
     }
 
     /// Checks that every top-level key the schema requires was given.
-    pub fn check_required(&self, schema: &Schema) -> Result<(), FactsError> {
-        let violations = load::missing_keys(schema, |k| self.keys.contains_key(k));
+    /// `streamed` names a key that `--stream` supplies record by record.
+    pub fn check_required(
+        &self,
+        schema: &Schema,
+        streamed: Option<&str>,
+    ) -> Result<(), FactsError> {
+        let violations =
+            load::missing_keys(schema, |k| self.keys.contains_key(k) || streamed == Some(k));
         if violations.is_empty() {
             Ok(())
         } else {

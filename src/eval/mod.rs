@@ -3,11 +3,15 @@
 pub mod explain;
 mod expr;
 pub mod facts;
+mod index;
+pub mod json;
 pub mod load;
 mod ops;
 mod origin;
 pub mod outcome;
+mod parallel;
 mod rule;
+pub mod stream;
 pub mod value;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -60,6 +64,10 @@ pub(crate) struct Machine<'p> {
     failed_requires: Option<Vec<Span>>,
     /// Traces of failing requires, when explaining.
     explained: Option<Vec<explain::Explained>>,
+    /// Join indexes by loop, built on first use.
+    joins: std::collections::HashMap<usize, index::JoinIndex>,
+    /// The elements of a rule's first `for` this machine evaluates: a worker's chunk.
+    first_range: Option<std::ops::Range<usize>>,
 }
 
 impl<'p> Machine<'p> {
@@ -83,6 +91,8 @@ impl<'p> Machine<'p> {
             max_steps: DEFAULT_MAX_STEPS,
             failed_requires: None,
             explained: None,
+            joins: std::collections::HashMap::new(),
+            first_range: None,
         }
     }
 
@@ -122,6 +132,8 @@ pub struct EvalOptions {
     pub expiring_within_days: i64,
     /// Expression steps one subject may take.
     pub max_steps: u64,
+    /// Worker threads; a rule's first `for` is split among them, the report unchanged.
+    pub threads: usize,
 }
 
 impl Default for EvalOptions {
@@ -131,6 +143,7 @@ impl Default for EvalOptions {
             rules: None,
             expiring_within_days: 30,
             max_steps: DEFAULT_MAX_STEPS,
+            threads: 1,
         }
     }
 }
@@ -138,7 +151,7 @@ impl Default for EvalOptions {
 /// Evaluates every rule of a program against a facts document.
 pub fn evaluate(program: &Program, facts: &facts::Facts, options: &EvalOptions) -> Evaluation {
     let mut m = Machine::new(program, facts, options.now);
-    run(&mut m, program, options)
+    run(&mut m, program, Some(facts), options)
 }
 
 /// Evaluates like [`evaluate`], also returning the span of every `require`
@@ -150,11 +163,19 @@ pub fn evaluate_covered(
 ) -> (Evaluation, Vec<Span>) {
     let mut m = Machine::new(program, facts, options.now);
     m.failed_requires = Some(Vec::new());
-    let evaluation = run(&mut m, program, options);
+    let evaluation = run(&mut m, program, None, options);
     (evaluation, m.failed_requires.take().unwrap_or_default())
 }
 
-fn run<'p>(m: &mut Machine<'p>, program: &'p Program, options: &EvalOptions) -> Evaluation {
+/// Runs every selected rule. With `parallel_facts`, a rule's first `for` may
+/// be split over threads; without, everything runs on `m`, which coverage
+/// and explanations need because they record into it.
+fn run<'p>(
+    m: &mut Machine<'p>,
+    program: &'p Program,
+    parallel_facts: Option<&facts::Facts>,
+    options: &EvalOptions,
+) -> Evaluation {
     m.max_steps = options.max_steps;
     let mut registers = rule::Registers::default();
     let rules = program
@@ -166,7 +187,11 @@ fn run<'p>(m: &mut Machine<'p>, program: &'p Program, options: &EvalOptions) -> 
                 .as_ref()
                 .is_none_or(|only| only.iter().any(|o| **o == *r.id))
         })
-        .map(|r| m.run_rule(r, &mut registers))
+        .map(|r| {
+            parallel_facts
+                .and_then(|facts| parallel::run_rule(program, facts, options, m, r, &mut registers))
+                .unwrap_or_else(|| m.run_rule(r, &mut registers))
+        })
         .collect();
     let register = m.register_hygiene(&registers, options.expiring_within_days);
     Evaluation {

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
+use super::expr::visit_order;
 use super::origin::Origin;
 use super::outcome::*;
 use super::value::Value;
@@ -14,10 +15,10 @@ use crate::ir::{ExprKind, Level, RequireDef, RuleDef, Step, WaiverStep, WaiverUs
 /// Which register entries were used or rejected, by (waiver, entry index).
 #[derive(Default)]
 pub(crate) struct Registers {
-    used: BTreeMap<(usize, usize), Vec<String>>,
-    considered: BTreeSet<(usize, usize)>,
+    pub(super) used: BTreeMap<(usize, usize), Vec<String>>,
+    pub(super) considered: BTreeSet<(usize, usize)>,
     /// A register-reading use of each waiver, to list its entries.
-    global_uses: BTreeMap<usize, (usize, usize)>,
+    pub(super) global_uses: BTreeMap<usize, (usize, usize)>,
 }
 
 /// Fields that conventionally hold an entry's approver.
@@ -86,7 +87,18 @@ impl<'p> Machine<'p> {
                     Ok(items) => items,
                     Err(e) => return out.push(self.error_subject(rule, step, e)),
                 };
-                for (index, item) in items.iter().enumerate() {
+                let candidates = self.join_candidates(l, &items);
+                let chunk = match (&self.first_range, step) {
+                    (Some(r), 0) => r.clone(),
+                    _ => 0..items.len(),
+                };
+                for index in visit_order(candidates.as_deref(), items.len()) {
+                    if !chunk.contains(&index) {
+                        continue;
+                    }
+                    let Some(item) = items.get(index) else {
+                        continue;
+                    };
                     self.steps = 0;
                     self.set_local(
                         l.slot,
@@ -338,7 +350,11 @@ impl<'p> Machine<'p> {
                 return;
             }
         };
-        for (index, item) in items.iter().enumerate() {
+        let candidates = self.join_candidates(&w.from, &items);
+        for index in visit_order(candidates.as_deref(), items.len()) {
+            let Some(item) = items.get(index) else {
+                continue;
+            };
             self.set_local(
                 w.from.slot,
                 item.clone(),

@@ -126,7 +126,7 @@ impl Value {
     /// The field `key` of an object.
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
-            Value::Object(map) => map.get(key),
+            Value::Object(map) => field_of(map, key),
             _ => None,
         }
     }
@@ -299,6 +299,19 @@ impl Value {
             _ if rank(self) == rank(other) => self.loose_cmp(other).unwrap_or(Ordering::Equal),
             _ => rank(self).cmp(&rank(other)),
         }
+    }
+}
+
+/// Objects with at most this many fields are searched in order: comparing a
+/// few short keys is cheaper than hashing the name.
+const LINEAR_FIELDS: usize = 12;
+
+/// The field `key` of an object's map.
+pub fn field_of<'a>(map: &'a Map, key: &str) -> Option<&'a Value> {
+    if map.len() <= LINEAR_FIELDS {
+        map.iter().find(|(k, _)| &***k == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
     }
 }
 

@@ -7,6 +7,7 @@ mod docs;
 mod editors;
 mod examples;
 mod lsp;
+mod perf;
 mod reports;
 mod robustness;
 mod schema;
