@@ -48,6 +48,12 @@ pub struct EvalArgs {
     /// Expression steps one subject may take before it is an error.
     #[arg(long, default_value_t = crate::eval::DEFAULT_MAX_STEPS)]
     pub max_steps: u64,
+    /// Bytes one string built during evaluation may hold before the subject is an error.
+    #[arg(long, default_value_t = crate::eval::DEFAULT_MAX_STRING_BYTES, value_name = "BYTES")]
+    pub max_string_bytes: usize,
+    /// Items one list built during evaluation may hold before the subject is an error.
+    #[arg(long, default_value_t = crate::eval::DEFAULT_MAX_LIST_ITEMS, value_name = "ITEMS")]
+    pub max_list_items: usize,
     /// After a pretty report, show why each failing `require` failed.
     #[arg(long)]
     pub explain: bool,
@@ -172,6 +178,10 @@ pub fn run(mut args: EvalArgs) -> u8 {
         rules: (!args.rules.is_empty()).then(|| args.rules.clone()),
         expiring_within_days: args.expiring_within,
         max_steps: args.max_steps,
+        limits: crate::eval::Limits {
+            max_string_bytes: args.max_string_bytes,
+            max_list_items: args.max_list_items,
+        },
         threads: args.threads.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             usize::from,

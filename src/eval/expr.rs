@@ -9,6 +9,7 @@ use super::value::Value;
 use super::{EvalError, Machine};
 use crate::diagnostic::did_you_mean;
 use crate::ir::{Expr, ExprKind, Loop, StrPart};
+use crate::source::Span;
 use crate::syntax::ast::{BinOp, UnaryOp};
 
 type Result<T> = std::result::Result<T, EvalError>;
@@ -58,6 +59,9 @@ impl<'p> Machine<'p> {
                             out.push_str(&v.to_string());
                         }
                     }
+                    if out.len() > self.limits.max_string_bytes {
+                        return Err(self.too_long(e.span, out.len()));
+                    }
                 }
                 Ok(Value::str(&out))
             }
@@ -95,14 +99,16 @@ impl<'p> Machine<'p> {
                 for a in args {
                     values.push(self.eval(a)?);
                 }
-                (builtin.call)(&values).map_err(|err| {
+                let value = (builtin.call)(&values).map_err(|err| {
                     let at = err.arg.and_then(|i| args.get(i));
                     let message = match at.and_then(|a| self.path_of(a)) {
                         Some(path) => format!("{path}: {}", err.message),
                         None => err.message,
                     };
                     EvalError::new(at.map_or(e.span, |a| a.span), message)
-                })
+                })?;
+                self.check_size(e.span, &value)?;
+                Ok(value)
             }
             ExprKind::Unary { op, operand } => {
                 let v = self.eval(operand)?;
@@ -139,6 +145,9 @@ impl<'p> Machine<'p> {
             ExprKind::Comprehension { elem, binding } => {
                 let mut out = Vec::new();
                 self.each(binding, |m| {
+                    if out.len() >= m.limits.max_list_items {
+                        return Err(m.too_many(e.span, out.len() + 1));
+                    }
                     out.push(m.eval(elem)?);
                     Ok(true)
                 })?;
@@ -220,6 +229,39 @@ impl<'p> Machine<'p> {
             Value::Bool(b) => Ok(b),
             other => Err(self.type_error(e, &other, "a condition must be true or false")),
         }
+    }
+
+    /// Fails when a value a builtin built exceeds a size limit.
+    fn check_size(&self, span: Span, v: &Value) -> Result<()> {
+        match v {
+            Value::Str(s) if s.len() > self.limits.max_string_bytes => {
+                Err(self.too_long(span, s.len()))
+            }
+            Value::List(l) if l.len() > self.limits.max_list_items => {
+                Err(self.too_many(span, l.len()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn too_long(&self, span: Span, bytes: usize) -> EvalError {
+        EvalError::new(
+            span,
+            format!(
+                "a string of {bytes} bytes exceeds the limit of {} bytes (--max-string-bytes)",
+                self.limits.max_string_bytes
+            ),
+        )
+    }
+
+    fn too_many(&self, span: Span, items: usize) -> EvalError {
+        EvalError::new(
+            span,
+            format!(
+                "a list of {items} items exceeds the limit of {} items (--max-list-items)",
+                self.limits.max_list_items
+            ),
+        )
     }
 
     fn type_error(&self, e: &'p Expr, v: &Value, what: &str) -> EvalError {
@@ -370,6 +412,21 @@ impl<'p> Machine<'p> {
         }
         let l = self.eval(lhs)?;
         let r = self.eval(rhs)?;
+        if op == BinOp::Add {
+            match (&l, &r) {
+                (Value::Str(a), Value::Str(b))
+                    if a.len() + b.len() > self.limits.max_string_bytes =>
+                {
+                    return Err(self.too_long(e.span, a.len() + b.len()));
+                }
+                (Value::List(a), Value::List(b))
+                    if a.len() + b.len() > self.limits.max_list_items =>
+                {
+                    return Err(self.too_many(e.span, a.len() + b.len()));
+                }
+                _ => {}
+            }
+        }
         let result = match op {
             BinOp::Eq => ops::equals(&l, &r).map(Value::Bool),
             BinOp::Ne => ops::equals(&l, &r).map(|b| Value::Bool(!b)),

@@ -26,6 +26,31 @@ pub use outcome::{Evaluation, Outcome, RegisterEntry, RuleResult, SubjectResult}
 /// Default evaluation budget per subject, in expression steps.
 pub const DEFAULT_MAX_STEPS: u64 = 10_000_000;
 
+/// Default cap on one string built during evaluation, in bytes (16 MiB).
+pub const DEFAULT_MAX_STRING_BYTES: usize = 16 * 1024 * 1024;
+
+/// Default cap on one list built during evaluation, in items.
+pub const DEFAULT_MAX_LIST_ITEMS: usize = 10_000_000;
+
+/// Caps on the strings and lists evaluation builds; exceeding one makes the
+/// subject an `error` outcome naming the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes one string may hold.
+    pub max_string_bytes: usize,
+    /// Items one list may hold.
+    pub max_list_items: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_string_bytes: DEFAULT_MAX_STRING_BYTES,
+            max_list_items: DEFAULT_MAX_LIST_ITEMS,
+        }
+    }
+}
+
 /// Why evaluating an expression failed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EvalError {
@@ -60,6 +85,8 @@ pub(crate) struct Machine<'p> {
     base: usize,
     steps: u64,
     max_steps: u64,
+    /// Caps on built strings and lists.
+    limits: Limits,
     /// Spans of the `require`s found false, when recording coverage.
     failed_requires: Option<Vec<Span>>,
     /// Traces of failing requires, when explaining.
@@ -89,6 +116,7 @@ impl<'p> Machine<'p> {
             base: 0,
             steps: 0,
             max_steps: DEFAULT_MAX_STEPS,
+            limits: Limits::default(),
             failed_requires: None,
             explained: None,
             joins: std::collections::HashMap::new(),
@@ -134,6 +162,8 @@ pub struct EvalOptions {
     pub max_steps: u64,
     /// Worker threads; a rule's first `for` is split among them, the report unchanged.
     pub threads: usize,
+    /// Caps on the strings and lists evaluation builds.
+    pub limits: Limits,
 }
 
 impl Default for EvalOptions {
@@ -144,6 +174,7 @@ impl Default for EvalOptions {
             expiring_within_days: 30,
             max_steps: DEFAULT_MAX_STEPS,
             threads: 1,
+            limits: Limits::default(),
         }
     }
 }
@@ -177,6 +208,7 @@ fn run<'p>(
     options: &EvalOptions,
 ) -> Evaluation {
     m.max_steps = options.max_steps;
+    m.limits = options.limits;
     let mut registers = rule::Registers::default();
     let rules = program
         .rules

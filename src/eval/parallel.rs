@@ -44,6 +44,7 @@ pub(crate) fn run_rule<'p>(
                 s.spawn(move || {
                     let mut w = Machine::new(program, facts, options.now);
                     w.max_steps = options.max_steps;
+                    w.limits = options.limits;
                     w.first_range = Some(range);
                     let mut regs = Registers::default();
                     let result = w.run_rule(rule, &mut regs);

@@ -355,6 +355,8 @@ impl<'p> Machine<'p> {
             let Some(item) = items.get(index) else {
                 continue;
             };
+            // Each candidate entry gets the whole budget, like a subject.
+            self.steps = 0;
             self.set_local(
                 w.from.slot,
                 item.clone(),

@@ -59,6 +59,7 @@ pub fn evaluate_stream(
 ) -> std::io::Result<StreamSummary> {
     let mut m = Machine::new(program, facts, options.now);
     m.max_steps = options.max_steps;
+    m.limits = options.limits;
     let slot = program.facts.iter().position(|f| &**f == name);
     let mut registers = Registers::default();
     let selected = |i: usize| {

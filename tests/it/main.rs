@@ -9,6 +9,7 @@ mod examples;
 mod lsp;
 mod perf;
 mod reports;
+mod resilience;
 mod robustness;
 mod schema;
 mod suites;

@@ -1,0 +1,200 @@
+//! Resource limits on built values, nothing lost in batch mode, determinism
+//! across threads and modes, and a sandbox: rules reach no file, env, clock
+//! or network.
+
+use edict::eval::Limits;
+use edict::{EvalOptions, Facts, Outcome, PolicySet};
+
+use crate::common::*;
+
+fn set(text: &str) -> PolicySet {
+    PolicySet::from_sources([("p.edict".to_string(), text.to_string())])
+        .map_err(|f| f.diagnostics)
+        .unwrap()
+}
+
+fn options(limits: Limits) -> EvalOptions {
+    EvalOptions {
+        now: chrono::DateTime::UNIX_EPOCH,
+        limits,
+        ..EvalOptions::default()
+    }
+}
+
+/// The first subject's outcome and first message.
+fn first(policy: &str, facts: &str, options: &EvalOptions) -> (Outcome, String) {
+    let facts = Facts::from_json_str(facts).unwrap();
+    let ev = set(policy).evaluate(&facts, options);
+    let s = &ev.rules[0].subjects[0];
+    let text = s
+        .messages
+        .first()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    (s.outcome, text)
+}
+
+fn small(bytes: usize, items: usize) -> Limits {
+    Limits {
+        max_string_bytes: bytes,
+        max_list_items: items,
+    }
+}
+
+const DOUBLING: &str = "fn d(s) = s + s\n";
+
+fn doubled(times: usize, seed: &str) -> String {
+    format!("{}{seed}{}", "d(".repeat(times), ")".repeat(times))
+}
+
+#[test]
+fn string_concatenation_past_the_limit_is_an_error_naming_it() {
+    let policy = format!(
+        "{DOUBLING}rule r {{\n  require {} != \"\"\n}}\n",
+        doubled(12, "\"x\"")
+    );
+    let (outcome, message) = first(&policy, "{}", &options(small(1000, 100)));
+    assert_eq!(outcome, Outcome::Error);
+    assert!(message.contains("--max-string-bytes"), "{message}");
+    assert!(message.contains("1024 bytes"), "{message}");
+    // Below the limit the same rule passes.
+    let (outcome, message) = first(&policy, "{}", &options(small(4096, 100)));
+    assert_eq!(outcome, Outcome::Pass, "{message}");
+}
+
+#[test]
+fn the_default_string_limit_stops_a_doubling_before_memory_runs_out() {
+    // 2^40 bytes if unchecked; refused at 32 MiB, the first over 16 MiB.
+    let policy = format!(
+        "{DOUBLING}rule r {{\n  require {} != \"\"\n}}\n",
+        doubled(40, "\"x\"")
+    );
+    let (outcome, message) = first(&policy, "{}", &options(Limits::default()));
+    assert_eq!(outcome, Outcome::Error);
+    assert!(message.contains("33554432 bytes"), "{message}");
+}
+
+#[test]
+fn interpolation_past_the_limit_is_an_error() {
+    let policy = "rule r {\n  require \"{s}{s}{s}\" != \"\"\n}\n";
+    let (outcome, message) = first(policy, r#"{"s": "abcdefghij"}"#, &options(small(25, 100)));
+    assert_eq!(outcome, Outcome::Error);
+    assert!(message.contains("--max-string-bytes"), "{message}");
+}
+
+#[test]
+fn list_concatenation_and_comprehensions_past_the_limit_are_errors() {
+    let facts = r#"{"xs": [1, 2, 3, 4, 5, 6]}"#;
+    for policy in [
+        "rule r {\n  require count(xs + xs) > 0\n}\n",
+        "rule r {\n  require count([x * 2 for x in xs]) > 0\n}\n",
+    ] {
+        let (outcome, message) = first(policy, facts, &options(small(1000, 5)));
+        assert_eq!(outcome, Outcome::Error, "{policy}");
+        assert!(message.contains("--max-list-items"), "{message}");
+        let (outcome, message) = first(policy, facts, &options(small(1000, 12)));
+        assert_eq!(outcome, Outcome::Pass, "{policy}: {message}");
+    }
+}
+
+#[test]
+fn builtins_that_build_lists_and_strings_are_checked() {
+    let facts = r#"{"s": "a,b,c,d,e,f", "xs": ["aaaa", "bbbb", "cccc"]}"#;
+    let (outcome, message) = first(
+        "rule r {\n  require count(split(s, \",\")) > 0\n}\n",
+        facts,
+        &options(small(1000, 4)),
+    );
+    assert_eq!(outcome, Outcome::Error);
+    assert!(message.contains("a list of 6 items"), "{message}");
+    let (outcome, message) = first(
+        "rule r {\n  require join(xs, \"--------\") != \"\"\n}\n",
+        facts,
+        &options(small(20, 100)),
+    );
+    assert_eq!(outcome, Outcome::Error);
+    assert!(message.contains("a string of 28 bytes"), "{message}");
+}
+
+#[test]
+fn a_limit_is_one_subjects_error_not_the_runs() {
+    let policy = "rule r {\n  for p in people\n  require count([c for c in p.tags]) < 100\n}\n";
+    let facts =
+        r#"{"people": [{"id": "a", "tags": [1, 2]}, {"id": "b", "tags": [1, 2, 3, 4, 5]}]}"#;
+    let facts = Facts::from_json_str(facts).unwrap();
+    let ev = set(policy).evaluate(&facts, &options(small(1000, 3)));
+    let outcomes: Vec<Outcome> = ev.rules[0].subjects.iter().map(|s| s.outcome).collect();
+    assert_eq!(outcomes, [Outcome::Pass, Outcome::Error]);
+}
+
+#[test]
+fn the_limit_flags_reach_the_evaluator() {
+    let dir = TempDir::new("limitflags");
+    dir.write(
+        "p.edict",
+        "rule r {\n  for p in people\n  require count([c for c in p.tags]) < 100\n}\n",
+    );
+    dir.write("f.json", r#"{"people": [{"id": "a", "tags": [1, 2, 3]}]}"#);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "p.edict",
+            "--facts",
+            "f.json",
+            "--now",
+            "2026-11-29",
+        ];
+        args.extend_from_slice(extra);
+        edict_in(&dir.0, &args)
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = run(&["--max-list-items", "2"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("--max-list-items"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["--max-string-bytes", "0", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn each_waiver_candidate_gets_the_whole_step_budget() {
+    // Every candidate costs a few hundred steps; together they cost far
+    // more than one subject's budget, and only the last entry qualifies.
+    let policy = "rule r {\n  for p in people\n  require p.ok else \"{p.id} is not ok\"\n}\n\
+        waiver w for r {\n  from e in register where e.who == p.id\n  \
+        require count([n for n in nums where n >= 0]) == 100 and e.good\n}\n";
+    let entries: Vec<String> = (0..60)
+        .map(|i| format!(r#"{{"id": "E{i}", "who": "a", "good": {}}}"#, i == 59))
+        .collect();
+    let nums: Vec<String> = (0..100).map(|n| n.to_string()).collect();
+    let facts = format!(
+        r#"{{"people": [{{"id": "a", "ok": false}}], "register": [{}], "nums": [{}]}}"#,
+        entries.join(", "),
+        nums.join(", ")
+    );
+    let facts = Facts::from_json_str(&facts).unwrap();
+    let options = EvalOptions {
+        max_steps: 2_000,
+        ..options(Limits::default())
+    };
+    let ev = set(policy).evaluate(&facts, &options);
+    let s = &ev.rules[0].subjects[0];
+    assert_eq!(s.outcome, Outcome::Waived, "{:?}", s.rejected.first());
+    // A candidate that alone exceeds the budget is rejected, naming it.
+    let options = EvalOptions {
+        max_steps: 100,
+        ..options
+    };
+    let ev = set(policy).evaluate(&facts, &options);
+    let s = &ev.rules[0].subjects[0];
+    assert_eq!(s.outcome, Outcome::Fail);
+    assert!(
+        s.rejected[0].reasons[0].contains("evaluation budget exceeded"),
+        "{:?}",
+        s.rejected[0]
+    );
+}
