@@ -64,6 +64,10 @@ pub struct EvalArgs {
     /// writing one JSON outcome a line as it goes.
     #[arg(long, value_name = "NAME=FILE", value_parser = super::stream::parse_spec)]
     pub stream: Option<(String, String)>,
+    /// Fail the run (exit 2, nothing evaluated) on a malformed JSON Lines
+    /// facts record, instead of leaving it out and counting it as rejected.
+    #[arg(long)]
+    pub strict: bool,
     /// No progress bar on stderr while streaming.
     #[arg(long, short)]
     pub quiet: bool,
@@ -149,6 +153,7 @@ pub fn run(mut args: EvalArgs) -> u8 {
         DiagnosticFormat::Pretty,
     );
     let mut facts = Facts::default();
+    facts.skip_malformed_records = !args.strict;
     let schema = set.program().schema.as_deref();
     let mut errors = Vec::new();
     for spec in &args.facts {
@@ -205,7 +210,10 @@ pub fn run(mut args: EvalArgs) -> u8 {
     } else {
         (set.evaluate(&facts, &options), Vec::new())
     };
-    let report = Report::new(
+    for e in &facts.rejected {
+        eprintln!("warning: {e}; the record was left out");
+    }
+    let mut report = Report::new(
         set.program(),
         &evaluation,
         &ReportOptions {
@@ -228,6 +236,7 @@ pub fn run(mut args: EvalArgs) -> u8 {
                 .collect(),
         },
     );
+    report.account_records(&facts);
     match &args.output {
         None => {
             let color = format == Format::Pretty && use_color(std::io::stdout().is_terminal());

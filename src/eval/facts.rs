@@ -14,6 +14,13 @@ pub struct Facts {
     keys: IndexMap<Str, Value>,
     /// Where each input came from, in the order given.
     pub inputs: Vec<FactsInput>,
+    /// Whether a malformed JSON Lines record is left out and listed in
+    /// `rejected`, rather than failing the whole input.
+    pub skip_malformed_records: bool,
+    /// JSON Lines records read, well-formed or not.
+    pub records_read: usize,
+    /// The malformed JSON Lines records left out, in input order.
+    pub rejected: Vec<FactsError>,
 }
 
 /// One facts input as given on the command line.
@@ -265,13 +272,25 @@ impl Facts {
         format: Format,
         schema: Option<&Schema>,
     ) -> Result<(), FactsError> {
-        let node = load::parse(text, format).map_err(|e| FactsError::Syntax {
+        let syntax = |e: load::SyntaxError| FactsError::Syntax {
             path: name.to_string(),
             format: format.name(),
             line: e.line,
             column: e.column,
             reason: e.reason,
-        })?;
+        };
+        let node = match load::parse(text, format) {
+            Err(_) if format == Format::JsonLines && self.skip_malformed_records => {
+                let (node, errors) = load::parse_records(text);
+                self.records_read += errors.len();
+                self.rejected.extend(errors.into_iter().map(syntax));
+                node
+            }
+            other => other.map_err(syntax)?,
+        };
+        if let (Format::JsonLines, load::NodeKind::List(items)) = (format, &node.kind) {
+            self.records_read += items.len();
+        }
         let mut violations = Vec::new();
         let field_ty = |key: &str| schema.and_then(|s| s.facts.fields.get(key)).map(|f| &f.ty);
         let mut values = Vec::new();

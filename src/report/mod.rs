@@ -124,6 +124,16 @@ pub fn policy_set_sha256<'a>(file_digests: impl IntoIterator<Item = &'a str>) ->
     sha256_hex(text.as_bytes())
 }
 
+/// `; N records: E evaluated, R rejected` when records were counted.
+pub fn records_note(records: Option<&RecordCounts>) -> String {
+    records.map_or_else(String::new, |r| {
+        format!(
+            "; {} records: {} evaluated, {} rejected",
+            r.read, r.evaluated, r.rejected
+        )
+    })
+}
+
 /// Outcome totals and the verdict.
 #[derive(Debug, Serialize, Default)]
 pub struct Summary {
@@ -145,6 +155,23 @@ pub struct Summary {
     pub error: usize,
     /// Exception register counts.
     pub exceptions: ExceptionCounts,
+    /// JSON Lines facts records, when any were read: none goes unaccounted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<RecordCounts>,
+}
+
+/// What became of the JSON Lines facts records: `read = evaluated + rejected`.
+#[derive(Debug, Serialize, Default, Clone, PartialEq)]
+pub struct RecordCounts {
+    /// Records read, well-formed or not.
+    pub read: usize,
+    /// Well-formed records, evaluated.
+    pub evaluated: usize,
+    /// Malformed records, left out.
+    pub rejected: usize,
+    /// Where each rejected record is and why: `FILE:LINE:COLUMN: reason`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub malformed: Vec<String>,
 }
 
 /// How many register entries are in each state.
@@ -295,6 +322,38 @@ pub struct ReportOptions {
 }
 
 impl Report {
+    /// Accounts for the JSON Lines records the facts read; a run that left
+    /// any out is non-compliant, since its verdict covers less than its input.
+    pub fn account_records(&mut self, facts: &crate::Facts) {
+        if facts.records_read == 0 && facts.rejected.is_empty() {
+            return;
+        }
+        let malformed: Vec<String> = facts
+            .rejected
+            .iter()
+            .map(|e| match e {
+                crate::FactsError::Syntax {
+                    path,
+                    line,
+                    column,
+                    reason,
+                    ..
+                } => format!("{path}:{line}:{column}: {reason}"),
+                other => other.to_string(),
+            })
+            .collect();
+        let rejected = malformed.len();
+        if rejected > 0 {
+            self.summary.compliant = false;
+        }
+        self.summary.records = Some(RecordCounts {
+            read: facts.records_read,
+            evaluated: facts.records_read.saturating_sub(rejected),
+            rejected,
+            malformed,
+        });
+    }
+
     /// Builds the report of an evaluation.
     pub fn new(program: &Program, evaluation: &Evaluation, options: &ReportOptions) -> Report {
         let fail_on = options.fail_on.unwrap_or(Severity::Info);
@@ -424,13 +483,14 @@ impl Report {
     pub fn summary_line(&self) -> String {
         let s = &self.summary;
         format!(
-            "{} rules, {} subjects: {} pass, {} fail, {} waived, {} error — {}",
+            "{} rules, {} subjects: {} pass, {} fail, {} waived, {} error{} — {}",
             s.rules,
             s.subjects,
             s.pass,
             s.fail,
             s.waived,
             s.error,
+            records_note(s.records.as_ref()),
             if s.compliant {
                 "COMPLIANT"
             } else {

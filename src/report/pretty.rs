@@ -52,8 +52,14 @@ pub fn render(report: &Report, color: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "{} rules, {} subjects: {} pass, {} fail, {} waived, {} error — {verdict}",
-        s.rules, s.subjects, s.pass, s.fail, s.waived, s.error
+        "{} rules, {} subjects: {} pass, {} fail, {} waived, {} error{} — {verdict}",
+        s.rules,
+        s.subjects,
+        s.pass,
+        s.fail,
+        s.waived,
+        s.error,
+        super::records_note(s.records.as_ref())
     );
     out
 }

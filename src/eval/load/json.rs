@@ -40,6 +40,39 @@ pub fn parse_lines(text: &str) -> Result<Node, SyntaxError> {
     })
 }
 
+/// Parses JSON Lines line by line, leaving out malformed lines: the
+/// well-formed records as a list, and each malformed line's error.
+pub fn parse_records(text: &str) -> (Node, Vec<SyntaxError>) {
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    for (index, line) in text.split('\n').enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut p = Parser::new(line);
+        p.line = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        p.skip_inline_ws();
+        let record = p.value(0).and_then(|node| {
+            p.skip_inline_ws();
+            if p.pos < p.bytes.len() {
+                Err(p.error("expected one value per line"))
+            } else {
+                Ok(node)
+            }
+        });
+        match record {
+            Ok(node) => items.push(node),
+            Err(e) => errors.push(e),
+        }
+    }
+    let node = Node {
+        kind: NodeKind::List(items),
+        line: 1,
+        column: 1,
+    };
+    (node, errors)
+}
+
 struct Parser<'t> {
     text: &'t str,
     bytes: &'t [u8],

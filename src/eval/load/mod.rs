@@ -118,6 +118,12 @@ pub struct SyntaxError {
     pub reason: String,
 }
 
+/// Parses JSON Lines, leaving out malformed lines: the well-formed records
+/// as a list, and where and why each malformed line failed.
+pub fn parse_records(text: &str) -> (Node, Vec<SyntaxError>) {
+    json::parse_records(text)
+}
+
 /// Parses facts text in a format into a position-keeping tree.
 pub fn parse(text: &str, format: Format) -> Result<Node, SyntaxError> {
     match format {
