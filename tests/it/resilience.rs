@@ -357,3 +357,145 @@ fn rules_can_reach_no_file_env_clock_or_network() {
     let facts = std::fs::read_to_string(root.join("src/eval/facts.rs")).unwrap();
     assert!(facts.contains("std::fs"));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const POLICY: &str = r#"rule ok_rule {
+  for p in people
+  require p.ok else "{p.id} is not ok"
+}
+
+rule score_rule {
+  for p in people
+  require p.score >= 50 else "{p.id} scored {p.score}"
+  require count([t for t in p.tags where t != "x"]) <= 2 else "{p.id} has too many tags"
+}
+
+rule ratio {
+  for p in people
+  require 100 / p.score > 1
+}
+
+waiver accepted for ok_rule {
+  from e in exceptions where e.who == p.id
+  require e.good else "exception {e.id} is not good"
+}
+"#;
+
+    /// One person: ok, score, tags.
+    type Person = (bool, i64, Vec<String>);
+
+    fn people() -> impl Strategy<Value = Vec<Person>> {
+        proptest::collection::vec(
+            (
+                any::<bool>(),
+                0i64..100,
+                proptest::collection::vec("[a-z]{1,2}", 0..4),
+            ),
+            0..24,
+        )
+    }
+
+    fn exceptions() -> impl Strategy<Value = Vec<(usize, bool)>> {
+        proptest::collection::vec((0usize..24, any::<bool>()), 0..6)
+    }
+
+    fn person_json(i: usize, (ok, score, tags): &Person) -> serde_json::Value {
+        serde_json::json!({"id": format!("p{i}"), "ok": ok, "score": score, "tags": tags})
+    }
+
+    fn exceptions_json(ex: &[(usize, bool)]) -> serde_json::Value {
+        let list: Vec<serde_json::Value> = ex
+            .iter()
+            .enumerate()
+            .map(|(k, (who, good))| serde_json::json!({"id": format!("E{k}"), "who": format!("p{who}"), "good": good}))
+            .collect();
+        serde_json::json!({ "exceptions": list })
+    }
+
+    fn report_json(set: &PolicySet, facts: &Facts, threads: usize) -> String {
+        let options = EvalOptions {
+            now: chrono::DateTime::UNIX_EPOCH,
+            threads,
+            ..EvalOptions::default()
+        };
+        let ev = set.evaluate(facts, &options);
+        edict::report::Report::new(set.program(), &ev, &Default::default()).to_json()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn reports_are_byte_identical_at_any_thread_count(ps in people(), ex in exceptions()) {
+            let set = set(POLICY);
+            let mut doc = exceptions_json(&ex);
+            doc["people"] = ps.iter().enumerate().map(|(i, p)| person_json(i, p)).collect();
+            let facts = Facts::from_json_str(&doc.to_string()).unwrap();
+            let one = report_json(&set, &facts, 1);
+            prop_assert_eq!(&one, &report_json(&set, &facts, 2));
+            prop_assert_eq!(&one, &report_json(&set, &facts, 4));
+        }
+    }
+
+    /// (rule, subject, outcome, messages) of every outcome line, sorted.
+    fn outcomes(jsonl: &str, batch: bool) -> Vec<(String, String, String, Vec<String>)> {
+        let mut out: Vec<_> = jsonl
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| {
+                if batch {
+                    v["type"] == "outcome"
+                } else {
+                    v["outcome"].is_string()
+                }
+            })
+            .map(|v| {
+                let messages = v["messages"]
+                    .as_array()
+                    .map(|ms| {
+                        ms.iter()
+                            .map(|m| {
+                                m.get("message")
+                                    .unwrap_or(m)
+                                    .as_str()
+                                    .unwrap_or("")
+                                    .to_string()
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+                (s("rule"), s("subject"), s("outcome"), messages)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 6, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn streamed_and_batch_outcomes_agree(ps in people(), ex in exceptions()) {
+            let dir = TempDir::new("streambatch");
+            dir.write("p.edict", POLICY);
+            dir.write("ex.json", &exceptions_json(&ex).to_string());
+            let lines: Vec<String> = ps.iter().enumerate().map(|(i, p)| person_json(i, p).to_string()).collect();
+            dir.write("people.jsonl", &format!("{}\n", lines.join("\n")));
+            let common = ["eval", "p.edict", "--facts", "ex.json", "--now", "2026-11-29"];
+            let mut batch = common.to_vec();
+            batch.extend(["--facts", "people.jsonl", "--format", "jsonl"]);
+            let mut stream = common.to_vec();
+            stream.extend(["--stream", "people=people.jsonl"]);
+            let b = edict_in(&dir.0, &batch);
+            let s = edict_in(&dir.0, &stream);
+            prop_assert_eq!(b.status.code(), s.status.code(), "{}{}", stderr(&b), stderr(&s));
+            let (b, s) = (outcomes(&stdout(&b), true), outcomes(&stdout(&s), false));
+            prop_assert!(!ps.is_empty() || b.is_empty());
+            prop_assert_eq!(b, s);
+        }
+    }
+}
