@@ -499,3 +499,14 @@ waiver accepted for ok_rule {
         }
     }
 }
+
+#[test]
+fn a_policy_file_over_8_mib_is_refused_with_e0009() {
+    let dir = TempDir::new("bigpolicy");
+    let line = "# padding padding padding padding padding padding padding padding\n";
+    let text = line.repeat(8 * 1024 * 1024 / line.len() + 1);
+    dir.write("p.edict", &format!("{text}rule r {{\n  require true\n}}\n"));
+    let out = edict_in(&dir.0, &["check", "p.edict"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("E0009"), "{}", stderr(&out));
+}
