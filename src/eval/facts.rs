@@ -272,6 +272,11 @@ impl Facts {
         format: Format,
         schema: Option<&Schema>,
     ) -> Result<(), FactsError> {
+        if format == Format::Json && schema.is_none() {
+            // Nothing to validate, so no positions to keep: parse straight
+            // into values (src/eval/json.rs), the fast path for big fleets.
+            return self.add_json(name, mount, text);
+        }
         let syntax = |e: load::SyntaxError| FactsError::Syntax {
             path: name.to_string(),
             format: format.name(),

@@ -639,7 +639,38 @@ impl<'t> Lowerer<'t> {
                 }
                 ExprKind::Str(parts)
             }
-            Rule::list => ExprKind::List(pair.into_inner().map(|e| self.expr(e)).collect()),
+            Rule::list => {
+                let mut items = Vec::new();
+                for p in pair.into_inner() {
+                    if p.as_rule() != Rule::comprehension_tail {
+                        items.push(p);
+                        continue;
+                    }
+                    let mut parts = p.into_inner().filter(|p| !is_keyword(p.as_rule()));
+                    let (Some(elem), Some(var), Some(source)) =
+                        (items.pop(), parts.next(), parts.next())
+                    else {
+                        return self.placeholder(span);
+                    };
+                    let elem = self.expr(elem);
+                    let var = self.ident(var);
+                    let source = self.expr(source);
+                    let filter = parts.next().map(|f| self.expr(f));
+                    return Expr {
+                        kind: ExprKind::Comprehension {
+                            elem: Box::new(elem),
+                            binding: Box::new(Binding {
+                                var,
+                                source,
+                                filter,
+                                span,
+                            }),
+                        },
+                        span,
+                    };
+                }
+                ExprKind::List(items.into_iter().map(|e| self.expr(e)).collect())
+            }
             Rule::object => ExprKind::Object(
                 pair.into_inner()
                     .filter_map(|e| self.object_entry(e))
@@ -653,27 +684,6 @@ impl<'t> Lowerer<'t> {
                 }
                 None => return self.placeholder(span),
             },
-            Rule::comprehension => {
-                let mut parts = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
-                let (Some(elem), Some(var), Some(source)) =
-                    (parts.next(), parts.next(), parts.next())
-                else {
-                    return self.placeholder(span);
-                };
-                let elem = self.expr(elem);
-                let var = self.ident(var);
-                let source = self.expr(source);
-                let filter = parts.next().map(|f| self.expr(f));
-                ExprKind::Comprehension {
-                    elem: Box::new(elem),
-                    binding: Box::new(Binding {
-                        var,
-                        source,
-                        filter,
-                        span,
-                    }),
-                }
-            }
             Rule::expr | Rule::if_expr | Rule::quantifier | Rule::operation => {
                 return self.expr(pair)
             }

@@ -132,3 +132,20 @@ fn a_pathological_subject_exceeds_its_budget_and_the_others_still_run() {
         .unwrap();
     assert!(message.contains("evaluation budget exceeded"), "{message}");
 }
+
+/// Found by fuzzing: a list and a comprehension both began with `[ expr`, so
+/// each nesting level parsed its contents twice and 50 levels never finished.
+#[test]
+fn nested_lists_parse_in_linear_time() {
+    for (open, close) in [("[", "]"), ("[(", ")]"), ("{a: [", "]}")] {
+        let text = format!("const X = {}1{}\n", open.repeat(30), close.repeat(30));
+        let started = std::time::Instant::now();
+        let out = check_text(&text);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{open}…{close} took {:?}",
+            started.elapsed()
+        );
+    }
+}
