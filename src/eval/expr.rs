@@ -59,9 +59,7 @@ impl<'p> Machine<'p> {
                             out.push_str(&v.to_string());
                         }
                     }
-                    if out.len() > self.limits.max_string_bytes {
-                        return Err(self.too_long(e.span, out.len()));
-                    }
+                    self.check_string_len(e.span, out.len())?;
                 }
                 Ok(Value::str(&out))
             }
@@ -94,22 +92,7 @@ impl<'p> Machine<'p> {
                 self.index(e, target, &t, index, &i)
             }
             ExprKind::Call { func, args } => self.call(*func, args),
-            ExprKind::Builtin { builtin, args } => {
-                let mut values = Vec::with_capacity(args.len());
-                for a in args {
-                    values.push(self.eval(a)?);
-                }
-                let value = (builtin.call)(&values).map_err(|err| {
-                    let at = err.arg.and_then(|i| args.get(i));
-                    let message = match at.and_then(|a| self.path_of(a)) {
-                        Some(path) => format!("{path}: {}", err.message),
-                        None => err.message,
-                    };
-                    EvalError::new(at.map_or(e.span, |a| a.span), message)
-                })?;
-                self.check_size(e.span, &value)?;
-                Ok(value)
-            }
+            ExprKind::Builtin { builtin, args } => self.builtin(e, builtin, args),
             ExprKind::Unary { op, operand } => {
                 let v = self.eval(operand)?;
                 match (op, &v) {
@@ -231,7 +214,58 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// Calls a builtin on evaluated arguments and checks the size of what it
+    /// built. Out of line, so the recursive `eval` keeps a small stack frame.
+    #[inline(never)]
+    fn builtin(
+        &mut self,
+        e: &'p Expr,
+        builtin: &'static crate::builtins::Builtin,
+        args: &'p [Expr],
+    ) -> Result<Value> {
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(self.eval(a)?);
+        }
+        let value = (builtin.call)(&values).map_err(|err| {
+            let at = err.arg.and_then(|i| args.get(i));
+            let message = match at.and_then(|a| self.path_of(a)) {
+                Some(path) => format!("{path}: {}", err.message),
+                None => err.message,
+            };
+            EvalError::new(at.map_or(e.span, |a| a.span), message)
+        })?;
+        self.check_size(e.span, &value)?;
+        Ok(value)
+    }
+
+    /// Fails when `+` would build a string or list past its limit.
+    /// Out of line, so the recursive `binary` keeps a small stack frame.
+    #[inline(never)]
+    fn check_concat(&self, span: Span, l: &Value, r: &Value) -> Result<()> {
+        match (l, r) {
+            (Value::Str(a), Value::Str(b)) if a.len() + b.len() > self.limits.max_string_bytes => {
+                Err(self.too_long(span, a.len() + b.len()))
+            }
+            (Value::List(a), Value::List(b)) if a.len() + b.len() > self.limits.max_list_items => {
+                Err(self.too_many(span, a.len() + b.len()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Fails when a string being built has grown past its limit.
+    #[inline(never)]
+    fn check_string_len(&self, span: Span, bytes: usize) -> Result<()> {
+        if bytes > self.limits.max_string_bytes {
+            Err(self.too_long(span, bytes))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Fails when a value a builtin built exceeds a size limit.
+    #[inline(never)]
     fn check_size(&self, span: Span, v: &Value) -> Result<()> {
         match v {
             Value::Str(s) if s.len() > self.limits.max_string_bytes => {
@@ -413,19 +447,7 @@ impl<'p> Machine<'p> {
         let l = self.eval(lhs)?;
         let r = self.eval(rhs)?;
         if op == BinOp::Add {
-            match (&l, &r) {
-                (Value::Str(a), Value::Str(b))
-                    if a.len() + b.len() > self.limits.max_string_bytes =>
-                {
-                    return Err(self.too_long(e.span, a.len() + b.len()));
-                }
-                (Value::List(a), Value::List(b))
-                    if a.len() + b.len() > self.limits.max_list_items =>
-                {
-                    return Err(self.too_many(e.span, a.len() + b.len()));
-                }
-                _ => {}
-            }
+            self.check_concat(e.span, &l, &r)?;
         }
         let result = match op {
             BinOp::Eq => ops::equals(&l, &r).map(Value::Bool),
