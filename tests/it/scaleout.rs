@@ -47,10 +47,31 @@ fn exit_zero_turns_non_compliance_into_zero_but_not_invalid_input() {
     let invalid = edict_stdin(&[STREAM, &["--exit-zero"]].concat(), &broken);
     assert_eq!(invalid.status.code(), Some(2), "{}", stderr(&invalid));
     // A batch run too.
-    let batch = edict(&["eval", "examples/hipaa", "--now", "2026-11-01", "--exit-zero"]);
-    let plain_batch = edict(&["eval", "examples/hipaa", "--now", "2026-11-01"]);
-    assert_eq!(plain_batch.status.code(), Some(1), "{}", stderr(&plain_batch));
+    let batch_args = [
+        "eval",
+        "examples/hipaa",
+        "--now",
+        "2026-11-01",
+        "--facts",
+        "examples/hipaa/assets.json",
+        "--facts",
+        "examples/hipaa/exceptions.json",
+        "--facts",
+        "examples/hipaa/people.json",
+        "--facts",
+        "kev=examples/hipaa/kev.json",
+    ];
+    let plain_batch = edict(&batch_args);
+    assert_eq!(
+        plain_batch.status.code(),
+        Some(1),
+        "{}",
+        stderr(&plain_batch)
+    );
+    let batch = edict(&[&batch_args[..], &["--exit-zero"]].concat());
     assert_eq!(batch.status.code(), Some(0), "{}", stderr(&batch));
+    // The report still says so; only the exit code changes.
+    assert!(stdout(&batch).contains("NON-COMPLIANT"), "{}", stdout(&batch));
     let missing = edict(&["eval", "no/such/dir", "--exit-zero"]);
     assert_eq!(missing.status.code(), Some(2));
 }
@@ -73,7 +94,12 @@ fn evidence_brackets_the_stream_with_digests_and_a_summary() {
     let last = lines.last().unwrap();
     assert_eq!(last["type"], "stream");
     assert_eq!(
-        (&last["records"], &last["rejected"], &last["pass"], &last["fail"]),
+        (
+            &last["records"],
+            &last["rejected"],
+            &last["pass"],
+            &last["fail"]
+        ),
         (&2.into(), &0.into(), &1.into(), &1.into())
     );
     assert_eq!(last["stream_bytes"], input.len());
@@ -81,7 +107,8 @@ fn evidence_brackets_the_stream_with_digests_and_a_summary() {
     assert_eq!(last["stream_sha256"], sha.as_str());
     // Between them, the lines a plain stream writes.
     let plain = edict_stdin(STREAM, &input);
-    let middle: Vec<&str> = stdout(&out).lines().skip(1).collect();
+    let text = stdout(&out);
+    let middle: Vec<&str> = text.lines().skip(1).collect();
     assert_eq!(middle[..middle.len() - 1].join("\n") + "\n", stdout(&plain));
 }
 
