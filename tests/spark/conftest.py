@@ -1,6 +1,7 @@
 """Fixtures of the Spark tests: the release binaries, a generated fleet, a local[2] session."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,9 @@ def fleet(tmp_path_factory):
          "--format", "jsonl", "--out", str(out)],
         check=True,
     )
-    return out
+    yield out
+    # About 330 MB with the outputs: do not leave it to pytest's retention.
+    shutil.rmtree(out, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
