@@ -71,7 +71,11 @@ fn exit_zero_turns_non_compliance_into_zero_but_not_invalid_input() {
     let batch = edict(&[&batch_args[..], &["--exit-zero"]].concat());
     assert_eq!(batch.status.code(), Some(0), "{}", stderr(&batch));
     // The report still says so; only the exit code changes.
-    assert!(stdout(&batch).contains("NON-COMPLIANT"), "{}", stdout(&batch));
+    assert!(
+        stdout(&batch).contains("NON-COMPLIANT"),
+        "{}",
+        stdout(&batch)
+    );
     let missing = edict(&["eval", "no/such/dir", "--exit-zero"]);
     assert_eq!(missing.status.code(), Some(2));
 }
