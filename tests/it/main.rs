@@ -10,5 +10,6 @@ mod lsp;
 mod perf;
 mod reports;
 mod robustness;
+mod scaleout;
 mod schema;
 mod suites;
