@@ -71,6 +71,12 @@ pub struct EvalArgs {
     /// No progress bar on stderr while streaming.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Exit 0 when the run is merely non-compliant; invalid input still exits 2.
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// With `--stream`: an evidence line first and a stream summary line last.
+    #[arg(long, requires = "stream")]
+    pub evidence: bool,
 }
 
 fn parse_facts_format(s: &str) -> Result<FactsFormat, String> {
@@ -83,8 +89,18 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
         .ok_or_else(|| format!("`{s}` is not one of info, low, medium, high, critical"))
 }
 
+/// Evaluates and prints the report; exit 0 compliant, 1 not (0 with
+/// `--exit-zero`), 2 invalid input.
+pub fn run(args: EvalArgs) -> u8 {
+    let exit_zero = args.exit_zero;
+    match run_report(args) {
+        EXIT_NONCOMPLIANT if exit_zero => EXIT_OK,
+        code => code,
+    }
+}
+
 /// Evaluates and prints the report; exit 0 compliant, 1 not, 2 invalid input.
-pub fn run(mut args: EvalArgs) -> u8 {
+fn run_report(mut args: EvalArgs) -> u8 {
     let project = match project::current() {
         Ok(p) => p,
         Err(e) => {
@@ -203,7 +219,12 @@ pub fn run(mut args: EvalArgs) -> u8 {
         }
     }
     if let Some((name, file)) = &args.stream {
-        return super::stream::run(&set, &facts, name, file, &options, fail_on, args.quiet);
+        let flags = super::stream::Flags {
+            fail_on,
+            quiet: args.quiet,
+            evidence: args.evidence.then(command_line),
+        };
+        return super::stream::run(&set, &facts, name, file, &options, &flags);
     }
     let (evaluation, explained) = if args.explain {
         crate::eval::explain::explain(set.program(), &facts, &options)
@@ -227,13 +248,7 @@ pub fn run(mut args: EvalArgs) -> u8 {
             facts: args.facts.clone(),
             fail_on: Some(fail_on),
             facts_inputs: facts.inputs.clone(),
-            command_line: std::iter::once("edict".to_string())
-                .chain(
-                    std::env::args_os()
-                        .skip(1)
-                        .map(|a| a.to_string_lossy().into_owned()),
-                )
-                .collect(),
+            command_line: command_line(),
         },
     );
     report.account_records(&facts);
@@ -270,6 +285,17 @@ pub fn run(mut args: EvalArgs) -> u8 {
     } else {
         EXIT_NONCOMPLIANT
     }
+}
+
+/// This process's command line, program name first as `edict`.
+fn command_line() -> Vec<String> {
+    std::iter::once("edict".to_string())
+        .chain(
+            std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned()),
+        )
+        .collect()
 }
 
 /// Writes a file through a temporary sibling and a rename, so readers never

@@ -1,7 +1,7 @@
 //! `edict eval --stream NAME=FILE`: evaluates line by line, writing one JSON
 //! object per outcome as it goes.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -23,6 +23,72 @@ impl<R: Read> Read for Counting<R> {
         self.read.set(self.read.get() + n as u64);
         Ok(n)
     }
+}
+
+/// Hashes and counts the bytes read through it, for the stream summary.
+struct Hashing<R> {
+    inner: R,
+    digest: Rc<RefCell<(sha2::Sha256, u64)>>,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use sha2::Digest as _;
+        let n = self.inner.read(buf)?;
+        let mut d = self.digest.borrow_mut();
+        d.0.update(&buf[..n]);
+        d.1 += n as u64;
+        Ok(n)
+    }
+}
+
+/// What `edict eval` passes to a streaming run besides the policies and facts.
+pub struct Flags {
+    /// The lowest severity whose failures make the run non-compliant.
+    pub fail_on: crate::ir::Severity,
+    /// No progress bar.
+    pub quiet: bool,
+    /// The command line, when evidence and stream summary lines are wanted.
+    pub evidence: Option<Vec<String>>,
+}
+
+/// The evidence line of a stream: the instant and every input's digest.
+fn evidence_line(set: &PolicySet, facts: &Facts, now: &str, command_line: &[String]) -> String {
+    use crate::report::{policy_set_sha256, FileDigest};
+    let policy_files: Vec<FileDigest> = set
+        .program()
+        .sources
+        .iter()
+        .map(|(_, s)| s)
+        .filter(|s| !s.name.starts_with('<'))
+        .map(|s| FileDigest {
+            path: s.name.clone(),
+            mount: None,
+            bytes: s.text.len(),
+            sha256: crate::eval::facts::sha256_hex(s.text.as_bytes()),
+        })
+        .collect();
+    let facts: Vec<FileDigest> = facts
+        .inputs
+        .iter()
+        .map(|i| FileDigest {
+            path: i.path.display().to_string(),
+            mount: i.mount.clone(),
+            bytes: i.bytes,
+            sha256: i.sha256.clone(),
+        })
+        .collect();
+    serde_json::json!({
+        "type": "evidence",
+        "tool": "edict",
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "now": now,
+        "command_line": command_line,
+        "policy_set_sha256": policy_set_sha256(policy_files.iter().map(|f| f.sha256.as_str())),
+        "policy_files": policy_files,
+        "facts": facts,
+    })
+    .to_string()
 }
 
 /// A one-line progress bar on stderr: records, rate and, for a file, ETA.
@@ -82,9 +148,9 @@ pub fn run(
     name: &str,
     file: &str,
     options: &EvalOptions,
-    fail_on: crate::ir::Severity,
-    quiet: bool,
+    flags: &Flags,
 ) -> u8 {
+    let (fail_on, quiet) = (flags.fail_on, flags.quiet);
     let program = set.program();
     let plan = crate::check::stream::plan(program, name);
     if !plan.diagnostics.is_empty() {
@@ -96,15 +162,22 @@ pub fn run(
         return EXIT_INVALID;
     }
     let read = Rc::new(Cell::new(0));
+    let digest = Rc::new(RefCell::new((<sha2::Sha256 as sha2::Digest>::new(), 0)));
     let mut total = None;
     let input: Box<dyn BufRead> = if file == "-" {
-        Box::new(BufReader::new(std::io::stdin()))
+        Box::new(BufReader::new(Hashing {
+            inner: std::io::stdin(),
+            digest: digest.clone(),
+        }))
     } else {
         match std::fs::File::open(file) {
             Ok(f) => {
                 total = f.metadata().ok().map(|m| m.len());
                 let counting = Counting {
-                    inner: f,
+                    inner: Hashing {
+                        inner: f,
+                        digest: digest.clone(),
+                    },
                     read: read.clone(),
                 };
                 Box::new(BufReader::with_capacity(1 << 16, counting))
@@ -126,6 +199,12 @@ pub fn run(
         shown: false,
     });
     let today = options.now.date_naive();
+    let now = options.now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    if let Some(command_line) = &flags.evidence {
+        let _ = writeln!(out, "{}", evidence_line(set, facts, &now, command_line));
+    }
+    // pass, fail, waived, error
+    let mut counts = [0usize; 4];
     let result = evaluate_stream(program, facts, name, &plan.streamed, input, options, |ev| {
         let line = match ev {
             StreamEvent::Subject {
@@ -148,6 +227,12 @@ pub fn run(
                 {
                     noncompliant = true;
                 }
+                counts[match result.outcome {
+                    Outcome::Pass => 0,
+                    Outcome::Fail => 1,
+                    Outcome::Waived => 2,
+                    Outcome::Error => 3,
+                }] += 1;
                 let messages: Vec<&str> = result.messages.iter().map(|m| m.text.as_str()).collect();
                 let mut v = serde_json::json!({
                     "rule": &*r.id,
@@ -190,6 +275,24 @@ pub fn run(
                     "expires": e.expires.map(|d| d.to_string()),
                     "expired": e.expired,
                     "expiring": e.expiring,
+                });
+                let _ = writeln!(out, "{v}");
+            }
+            if flags.evidence.is_some() {
+                let (hasher, bytes) = digest.replace((Default::default(), 0));
+                let sha = sha2::Digest::finalize(hasher);
+                let sha: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+                let v = serde_json::json!({
+                    "type": "stream",
+                    "now": now,
+                    "records": summary.records,
+                    "rejected": summary.rejected,
+                    "stream_bytes": bytes,
+                    "stream_sha256": sha,
+                    "pass": counts[0],
+                    "fail": counts[1],
+                    "waived": counts[2],
+                    "error": counts[3],
                 });
                 let _ = writeln!(out, "{v}");
             }

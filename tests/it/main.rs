@@ -11,5 +11,6 @@ mod perf;
 mod reports;
 mod resilience;
 mod robustness;
+mod scaleout;
 mod schema;
 mod suites;
