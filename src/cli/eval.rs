@@ -9,12 +9,12 @@ use super::project;
 use crate::eval::load::Format as FactsFormat;
 
 use super::{
-    emit_diagnostics, parse_duration_days, parse_now, paths_or_default, use_color,
-    DiagnosticFormat, EXIT_INVALID, EXIT_NONCOMPLIANT, EXIT_OK,
+    parse_duration_days, parse_now, paths_or_default, use_color, EXIT_INVALID, EXIT_NONCOMPLIANT,
+    EXIT_OK,
 };
 use crate::ir::Severity;
 use crate::report::{Format, Report, ReportOptions};
-use crate::{EvalOptions, Facts, LoadError, PolicySet};
+use crate::{EvalOptions, Facts};
 
 /// Arguments of `edict eval`.
 #[derive(Debug, Args)]
@@ -148,26 +148,10 @@ fn run_report(mut args: EvalArgs) -> u8 {
         (None, None) => Severity::Info,
     };
     let paths = paths_or_default(args.paths);
-    let set = match PolicySet::load(&paths) {
+    let set = match super::inputs::load_set(&paths) {
         Ok(set) => set,
-        Err(LoadError::Check(failure)) => {
-            emit_diagnostics(
-                &failure.diagnostics,
-                &failure.sources,
-                DiagnosticFormat::Pretty,
-            );
-            return EXIT_INVALID;
-        }
-        Err(other) => {
-            eprintln!("error: {other}");
-            return EXIT_INVALID;
-        }
+        Err(code) => return code,
     };
-    emit_diagnostics(
-        set.warnings(),
-        &set.program().sources,
-        DiagnosticFormat::Pretty,
-    );
     let mut facts = Facts::default();
     facts.skip_malformed_records = !args.strict;
     let schema = set.program().schema.as_deref();

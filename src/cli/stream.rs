@@ -54,30 +54,9 @@ pub struct Flags {
 
 /// The evidence line of a stream: the instant and every input's digest.
 fn evidence_line(set: &PolicySet, facts: &Facts, now: &str, command_line: &[String]) -> String {
-    use crate::report::{policy_set_sha256, FileDigest};
-    let policy_files: Vec<FileDigest> = set
-        .program()
-        .sources
-        .iter()
-        .map(|(_, s)| s)
-        .filter(|s| !s.name.starts_with('<'))
-        .map(|s| FileDigest {
-            path: s.name.clone(),
-            mount: None,
-            bytes: s.text.len(),
-            sha256: crate::eval::facts::sha256_hex(s.text.as_bytes()),
-        })
-        .collect();
-    let facts: Vec<FileDigest> = facts
-        .inputs
-        .iter()
-        .map(|i| FileDigest {
-            path: i.path.display().to_string(),
-            mount: i.mount.clone(),
-            bytes: i.bytes,
-            sha256: i.sha256.clone(),
-        })
-        .collect();
+    use crate::report::{facts_digests, policy_file_digests, policy_set_sha256};
+    let policy_files = policy_file_digests(set.program());
+    let facts = facts_digests(&facts.inputs);
     serde_json::json!({
         "type": "evidence",
         "tool": "edict",

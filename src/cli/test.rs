@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{emit_diagnostics, paths_or_default, DiagnosticFormat, EXIT_INVALID, EXIT_OK};
+use super::{paths_or_default, EXIT_OK};
 use crate::testing::{self, TestRun};
-use crate::{LoadError, PolicySet};
+use crate::PolicySet;
 
 /// Exit code: a test failed, or coverage is below `--coverage-min`.
 const EXIT_TEST_FAILED: u8 = 1;
@@ -27,20 +27,9 @@ pub struct TestArgs {
 /// Runs the tests: exit 0 all pass, 1 a test failed, 2 the set does not check.
 pub fn run(args: TestArgs) -> u8 {
     let paths = paths_or_default(args.paths);
-    let set = match PolicySet::load(&paths) {
+    let set = match super::inputs::load_set(&paths) {
         Ok(set) => set,
-        Err(LoadError::Check(failure)) => {
-            emit_diagnostics(
-                &failure.diagnostics,
-                &failure.sources,
-                DiagnosticFormat::Pretty,
-            );
-            return EXIT_INVALID;
-        }
-        Err(other) => {
-            eprintln!("error: {other}");
-            return EXIT_INVALID;
-        }
+        Err(code) => return code,
     };
     let run = testing::run(&set, &paths);
     super::out(&render(&set, &run));

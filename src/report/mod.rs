@@ -96,6 +96,35 @@ pub fn shell_join(args: &[String]) -> String {
         .join(" ")
 }
 
+/// The digest of every policy file the user gave (standard modules excluded).
+pub fn policy_file_digests(program: &Program) -> Vec<FileDigest> {
+    program
+        .sources
+        .iter()
+        .map(|(_, s)| s)
+        .filter(|s| !s.name.starts_with('<'))
+        .map(|s| FileDigest {
+            path: s.name.clone(),
+            mount: None,
+            bytes: s.text.len(),
+            sha256: sha256_hex(s.text.as_bytes()),
+        })
+        .collect()
+}
+
+/// The digest of every facts input, in the order given.
+pub fn facts_digests(inputs: &[crate::eval::facts::FactsInput]) -> Vec<FileDigest> {
+    inputs
+        .iter()
+        .map(|i| FileDigest {
+            path: i.path.display().to_string(),
+            mount: i.mount.clone(),
+            bytes: i.bytes,
+            sha256: i.sha256.clone(),
+        })
+        .collect()
+}
+
 /// One input file and the SHA-256 of its bytes.
 #[derive(Debug, Serialize, Clone)]
 pub struct FileDigest {
@@ -404,18 +433,7 @@ impl Report {
                     .collect(),
             });
         }
-        let policy_files: Vec<FileDigest> = program
-            .sources
-            .iter()
-            .map(|(_, s)| s)
-            .filter(|s| !s.name.starts_with('<'))
-            .map(|s| FileDigest {
-                path: s.name.clone(),
-                mount: None,
-                bytes: s.text.len(),
-                sha256: sha256_hex(s.text.as_bytes()),
-            })
-            .collect();
+        let policy_files = policy_file_digests(program);
         let now = evaluation.now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let evidence = Evidence {
             tool_version: VERSION,
@@ -423,16 +441,7 @@ impl Report {
             command_line: options.command_line.clone(),
             policy_set_sha256: policy_set_sha256(policy_files.iter().map(|f| f.sha256.as_str())),
             policy_files,
-            facts: options
-                .facts_inputs
-                .iter()
-                .map(|i| FileDigest {
-                    path: i.path.display().to_string(),
-                    mount: i.mount.clone(),
-                    bytes: i.bytes,
-                    sha256: i.sha256.clone(),
-                })
-                .collect(),
+            facts: facts_digests(&options.facts_inputs),
         };
         let exceptions: Vec<ExceptionReport> = evaluation.register.iter().map(exception).collect();
         for e in &exceptions {
