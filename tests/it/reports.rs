@@ -463,7 +463,8 @@ fn output_writes_the_file_and_a_summary_line() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(
             err.contains(&format!("wrote {format} report to"))
-                && err.contains("121 subjects: 76 pass, 38 fail, 5 waived, 2 error — NON-COMPLIANT"),
+                && err
+                    .contains("121 subjects: 76 pass, 38 fail, 5 waived, 2 error — NON-COMPLIANT"),
             "{err}"
         );
         let written = std::fs::read_to_string(&file).unwrap();
