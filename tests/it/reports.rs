@@ -57,7 +57,7 @@ fn json_evidence_digests_are_the_sha256_of_the_inputs() {
     let lines: String = digests.iter().map(|d| format!("{d}\n")).collect();
     assert_eq!(e["policy_set_sha256"], sha256(lines.as_bytes()));
     let facts = e["facts"].as_array().unwrap();
-    assert_eq!(facts.len(), 4);
+    assert_eq!(facts.len(), 8);
     for f in facts {
         let bytes = std::fs::read(root().join(f["path"].as_str().unwrap())).unwrap();
         assert_eq!(f["sha256"], sha256(&bytes), "{f}");
@@ -213,7 +213,7 @@ fn sarif_is_valid_against_the_official_schema_and_counts_match() {
         .iter()
         .map(|a| &a["hashes"]["sha-256"])
         .collect();
-    assert_eq!(hashes.len(), hipaa_policy_files() + 4);
+    assert_eq!(hashes.len(), hipaa_policy_files() + 8);
     assert_eq!(
         *hashes[hipaa_policy_files()],
         json["evidence"]["facts"][0]["sha256"]
@@ -463,7 +463,8 @@ fn output_writes_the_file_and_a_summary_line() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(
             err.contains(&format!("wrote {format} report to"))
-                && err.contains("77 subjects: 46 pass, 24 fail, 5 waived, 2 error — NON-COMPLIANT"),
+                && err
+                    .contains("121 subjects: 76 pass, 38 fail, 5 waived, 2 error — NON-COMPLIANT"),
             "{err}"
         );
         let written = std::fs::read_to_string(&file).unwrap();
