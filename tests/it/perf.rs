@@ -257,21 +257,6 @@ fn the_fleet_generator_is_deterministic_and_evaluates_like_the_example() {
     assert_eq!(lines, 50);
 }
 
-fn edict_stdin(args: &[&str], input: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edict"))
-        .args(args)
-        .current_dir(root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The command may exit before reading (E0160), closing the pipe.
-    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-    child.wait_with_output().unwrap()
-}
-
 /// (rule, subject, outcome) of every subject in a batch JSON report.
 fn batch_outcomes(report: &serde_json::Value) -> Vec<(String, String, String)> {
     let mut out = Vec::new();

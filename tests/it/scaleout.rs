@@ -1,20 +1,6 @@
 //! `--exit-zero` and `--evidence`: what a partitioned (Spark) run relies on.
 
-use crate::common::{edict, root, stderr, stdout};
-
-fn edict_stdin(args: &[&str], input: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edict"))
-        .args(args)
-        .current_dir(root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-    child.wait_with_output().unwrap()
-}
+use crate::common::{edict, edict_stdin, stderr, stdout};
 
 const STREAM: &[&str] = &[
     "eval",
