@@ -128,13 +128,18 @@ impl Facts {
             reason: e.to_string(),
         })?;
         self.add_json(&path.display().to_string(), mount, &text)?;
+        self.record_input(path, mount, &text);
+        Ok(())
+    }
+
+    /// Records an input that was read and merged, with the digest of its bytes.
+    fn record_input(&mut self, path: &Path, mount: Option<&str>, text: &str) {
         self.inputs.push(FactsInput {
             mount: mount.map(str::to_string),
             path: path.to_path_buf(),
             bytes: text.len(),
             sha256: sha256_hex(text.as_bytes()),
         });
-        Ok(())
     }
 
     /// Parses JSON text and merges it in.
@@ -208,12 +213,7 @@ impl Facts {
             let format = format.unwrap_or(Format::Json);
             self.add_text("<stdin>", mount, &text, format, schema)
                 .map_err(|e| vec![e])?;
-            self.inputs.push(FactsInput {
-                mount: mount.map(str::to_string),
-                path: path.to_path_buf(),
-                bytes: text.len(),
-                sha256: sha256_hex(text.as_bytes()),
-            });
+            self.record_input(path, mount, &text);
             return Ok(());
         }
         if path.is_dir() {
@@ -253,12 +253,7 @@ impl Facts {
         let mount = mount.or(if format.is_list() { stem } else { None });
         self.add_text(&shown, mount, &text, format, schema)
             .map_err(|e| vec![e])?;
-        self.inputs.push(FactsInput {
-            mount: mount.map(str::to_string),
-            path: path.to_path_buf(),
-            bytes: text.len(),
-            sha256: sha256_hex(text.as_bytes()),
-        });
+        self.record_input(path, mount, &text);
         Ok(())
     }
 
