@@ -242,11 +242,15 @@ impl<'p> Machine<'p> {
 
     fn subject(&mut self, rule: &'p RuleDef, registers: &mut Registers) -> SubjectResult {
         let all = rule.steps.len();
-        if let Some(s) = &rule.subject {
-            if let Err(e) = self.eval(s) {
-                return self.error_subject(rule, all, e);
-            }
-        }
+        // Evaluated once: every binding exists here, so the clause's value is
+        // the name; only subjects without a clause need the default naming.
+        let clause_name = match &rule.subject {
+            Some(s) => match self.eval(s) {
+                Ok(v) => Some(v.to_string()),
+                Err(e) => return self.error_subject(rule, all, e),
+            },
+            None => None,
+        };
         let due = match &rule.due {
             None => None,
             Some(d) => match self.eval(d) {
@@ -283,7 +287,10 @@ impl<'p> Machine<'p> {
         if !messages.is_empty() {
             self.explain_subject(rule, all);
         }
-        let name = self.subject_name(rule, all);
+        let name = match clause_name {
+            Some(name) => name,
+            None => self.subject_name(rule, all),
+        };
         let mut result = SubjectResult {
             subject: name,
             outcome: if messages.is_empty() {
