@@ -51,6 +51,21 @@ fn rule_exprs(rule: &RuleDef) -> Vec<&Expr> {
     out
 }
 
+/// Whether `e` reads facts key `fact`, directly or through a function or
+/// constant already known (`fns`, `consts`) to read it.
+fn reads_fact(e: &Expr, fact: usize, fns: &[bool], consts: &[bool]) -> bool {
+    let mut r = false;
+    e.visit(&mut |x| {
+        r |= match x.kind {
+            ExprKind::Fact(f) => f == fact,
+            ExprKind::Call { func, .. } => fns.get(func).copied().unwrap_or(false),
+            ExprKind::Const(c) => consts.get(c).copied().unwrap_or(false),
+            _ => false,
+        }
+    });
+    r
+}
+
 /// Plans streaming `name`: which rules stream it, which cannot (E0160).
 pub fn plan(program: &Program, name: &str) -> StreamPlan {
     let mut plan = StreamPlan::default();
@@ -62,18 +77,7 @@ pub fn plan(program: &Program, name: &str) -> StreamPlan {
     let mut consts = vec![false; program.consts.len()];
     loop {
         let mut changed = false;
-        let reads = |e: &Expr, fns: &[bool], consts: &[bool]| {
-            let mut r = false;
-            e.visit(&mut |x| {
-                r |= match x.kind {
-                    ExprKind::Fact(f) => f == fact,
-                    ExprKind::Call { func, .. } => fns.get(func).copied().unwrap_or(false),
-                    ExprKind::Const(c) => consts.get(c).copied().unwrap_or(false),
-                    _ => false,
-                }
-            });
-            r
-        };
+        let reads = |e: &Expr, fns: &[bool], consts: &[bool]| reads_fact(e, fact, fns, consts);
         for (i, f) in program.fns.iter().enumerate() {
             if !fns[i] && reads(&f.body, &fns, &consts) {
                 fns[i] = true;
@@ -90,18 +94,7 @@ pub fn plan(program: &Program, name: &str) -> StreamPlan {
             break;
         }
     }
-    let reads = |e: &Expr| {
-        let mut r = false;
-        e.visit(&mut |x| {
-            r |= match x.kind {
-                ExprKind::Fact(f) => f == fact,
-                ExprKind::Call { func, .. } => fns.get(func).copied().unwrap_or(false),
-                ExprKind::Const(c) => consts.get(c).copied().unwrap_or(false),
-                _ => false,
-            }
-        });
-        r
-    };
+    let reads = |e: &Expr| reads_fact(e, fact, &fns, &consts);
     for (index, rule) in program.rules.iter().enumerate() {
         let first_is_stream = matches!(
             rule.steps.first(),
