@@ -1,48 +1,103 @@
 //! JSON Lines: the evidence first, one line per subject (passes included), totals last.
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 
-use super::Report;
+use super::{Evidence, Finding, Report, Summary};
+use crate::ir::{Level, Severity};
 
-/// Renders one JSON object a line, each with a `type`: `evidence`, `outcome`, `totals`.
-pub fn render(report: &Report) -> String {
-    let mut lines: Vec<Value> = Vec::new();
-    let mut evidence = Map::new();
-    evidence.insert("type".into(), json!("evidence"));
-    evidence.insert("tool".into(), json!(report.tool.name));
-    merge(&mut evidence, serde_json::to_value(&report.evidence));
-    lines.push(Value::Object(evidence));
-    for (rule, subject, finding) in report.outcomes() {
-        let mut line = Map::new();
-        line.insert("type".into(), json!("outcome"));
-        line.insert("rule".into(), json!(rule.id));
-        line.insert("severity".into(), json!(rule.severity));
-        line.insert("level".into(), json!(rule.level));
-        line.insert("enforced".into(), json!(rule.enforced));
-        match finding {
-            Some(f) => merge(&mut line, serde_json::to_value(f)),
-            None => {
-                line.insert("subject".into(), json!(subject));
-                line.insert("outcome".into(), json!("pass"));
-            }
-        }
-        lines.push(Value::Object(line));
-    }
-    let mut totals = Map::new();
-    totals.insert("type".into(), json!("totals"));
-    merge(&mut totals, serde_json::to_value(&report.summary));
-    lines.push(Value::Object(totals));
-    let mut out = String::new();
-    for line in lines {
-        out.push_str(&line.to_string());
-        out.push('\n');
-    }
-    out
+/// The first line: what produced the report.
+#[derive(Serialize)]
+struct EvidenceLine<'a> {
+    r#type: &'static str,
+    tool: &'static str,
+    #[serde(flatten)]
+    evidence: &'a Evidence,
 }
 
-/// Appends an object's fields, keeping their order.
-fn merge(into: &mut Map<String, Value>, value: Result<Value, serde_json::Error>) {
-    if let Ok(Value::Object(fields)) = value {
-        into.extend(fields);
+/// One subject's outcome, with its rule's identity repeated so each line stands alone.
+#[derive(Serialize)]
+struct OutcomeLine<'a> {
+    r#type: &'static str,
+    rule: &'a str,
+    severity: Severity,
+    level: Level,
+    enforced: bool,
+    #[serde(flatten)]
+    outcome: LineOutcome<'a>,
+}
+
+/// A finding as the report holds it, or a bare pass.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum LineOutcome<'a> {
+    Finding(&'a Finding),
+    Pass {
+        subject: &'a str,
+        outcome: &'static str,
+    },
+}
+
+/// The last line: totals and the verdict.
+#[derive(Serialize)]
+struct TotalsLine<'a> {
+    r#type: &'static str,
+    #[serde(flatten)]
+    summary: &'a Summary,
+}
+
+/// Renders one JSON object a line, each with a `type`: `evidence`, `outcome`, `totals`.
+///
+/// Lines are serialized straight into the output: a fleet's report has hundreds
+/// of thousands of them, and building each as a `serde_json::Value` first cost
+/// more than evaluating the policy.
+pub fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    line(
+        &mut out,
+        &EvidenceLine {
+            r#type: "evidence",
+            tool: report.tool.name,
+            evidence: &report.evidence,
+        },
+    );
+    for (rule, subject, finding) in report.outcomes() {
+        let outcome = match finding {
+            Some(f) => LineOutcome::Finding(f),
+            None => LineOutcome::Pass {
+                subject,
+                outcome: "pass",
+            },
+        };
+        line(
+            &mut out,
+            &OutcomeLine {
+                r#type: "outcome",
+                rule: &rule.id,
+                severity: rule.severity,
+                level: rule.level,
+                enforced: rule.enforced,
+                outcome,
+            },
+        );
     }
+    line(
+        &mut out,
+        &TotalsLine {
+            r#type: "totals",
+            summary: &report.summary,
+        },
+    );
+    // serde_json writes only valid UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends one value as a line; a value that cannot be serialized is left out
+/// (none of the line types above can fail).
+fn line(out: &mut Vec<u8>, value: &impl Serialize) {
+    let start = out.len();
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        out.truncate(start);
+        return;
+    }
+    out.push(b'\n');
 }
