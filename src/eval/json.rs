@@ -13,10 +13,15 @@ use super::value::{Map, Str, Value};
 /// Distinct keys kept for sharing; past this, new keys are allocated each time.
 const MAX_INTERNED: usize = 4096;
 
-/// Shared object keys.
+/// Shared object keys, and scratch space for building values.
 #[derive(Default)]
 pub struct Interner {
     keys: HashSet<Str>,
+    /// Fields of the objects being parsed, innermost last: each object is
+    /// then allocated once at its exact size instead of growing as it fills.
+    fields: Vec<(Str, Value)>,
+    /// Items of the lists being parsed, innermost last, for the same reason.
+    items: Vec<Value>,
 }
 
 impl Interner {
@@ -34,6 +39,9 @@ impl Interner {
 
 /// Parses one JSON document into a value; errors carry serde_json's line and column.
 pub fn parse(text: &str, interner: &mut Interner) -> Result<Value, serde_json::Error> {
+    // A document that failed to parse may have left partial values behind.
+    interner.fields.clear();
+    interner.items.clear();
     let mut de = serde_json::Deserializer::from_str(text);
     let value = ValueSeed(interner).deserialize(&mut de)?;
     de.end()?;
@@ -87,20 +95,22 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        let start = self.0.items.len();
         while let Some(v) = seq.next_element_seed(ValueSeed(&mut *self.0))? {
-            items.push(v);
+            self.0.items.push(v);
         }
+        let items: Vec<Value> = self.0.items.drain(start..).collect();
         Ok(Value::list(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::with_capacity(map.size_hint().unwrap_or(0));
+        let start = self.0.fields.len();
         while let Some(k) = map.next_key_seed(KeySeed(&mut *self.0))? {
             let v = map.next_value_seed(ValueSeed(&mut *self.0))?;
-            out.insert(k, v);
+            self.0.fields.push((k, v));
         }
-        Ok(Value::Object(Arc::new(out)))
+        let fields: Vec<(Str, Value)> = self.0.fields.drain(start..).collect();
+        Ok(Value::Object(Arc::new(Map::from_fields(fields))))
     }
 }
 

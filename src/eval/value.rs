@@ -4,13 +4,141 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
-use indexmap::IndexMap;
 
 /// A shared, immutable string.
 pub type Str = Arc<str>;
-/// An object's fields, in insertion order.
-pub type Map = IndexMap<Str, Value>;
+
+/// An object's fields: unique keys, in insertion order.
+///
+/// Facts hold hundreds of thousands of small objects, so a map is a plain
+/// vector of fields (one allocation, searched in order) and grows a hash index
+/// only past [`LINEAR_FIELDS`] fields, where searching in order gets slow.
+#[derive(Clone, Debug, Default)]
+pub struct Map {
+    fields: Vec<(Str, Value)>,
+    // Boxed: almost every object has none, and an inline table would add 40
+    // bytes to each of them.
+    #[allow(clippy::box_collection)]
+    index: Option<Box<HashMap<Str, usize>>>,
+}
+
+impl Map {
+    /// An empty map.
+    pub fn new() -> Self {
+        Map::default()
+    }
+
+    /// An empty map with room for `capacity` fields.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Map {
+            fields: Vec::with_capacity(capacity),
+            index: None,
+        }
+    }
+
+    /// Sets a field; a key already present keeps its place and takes the new value.
+    pub fn insert(&mut self, key: Str, value: Value) {
+        if let Some(i) = self.position(&key) {
+            self.fields[i].1 = value;
+            return;
+        }
+        let position = self.fields.len();
+        if let Some(index) = &mut self.index {
+            index.insert(key.clone(), position);
+        }
+        self.fields.push((key, value));
+        if self.index.is_none() && self.fields.len() > LINEAR_FIELDS {
+            self.index = Some(Box::new(
+                self.fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.clone(), i))
+                    .collect(),
+            ));
+        }
+    }
+
+    /// A map of these fields; a repeated key keeps its first place and last value.
+    pub fn from_fields(fields: Vec<(Str, Value)>) -> Self {
+        let unique = fields.len() <= LINEAR_FIELDS
+            && fields
+                .iter()
+                .enumerate()
+                .all(|(i, (k, _))| fields[..i].iter().all(|(seen, _)| seen != k));
+        if unique {
+            Map {
+                fields,
+                index: None,
+            }
+        } else {
+            fields.into_iter().collect()
+        }
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.fields.iter().position(|(k, _)| &**k == key),
+        }
+    }
+
+    /// The value of field `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.position(key).map(|i| &self.fields[i].1)
+    }
+
+    /// The stored key and value of field `key`.
+    pub fn get_key_value(&self, key: &str) -> Option<(&Str, &Value)> {
+        self.position(key).map(|i| {
+            let (k, v) = &self.fields[i];
+            (k, v)
+        })
+    }
+
+    /// Whether the map has field `key`.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Whether the map has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The fields in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Str, &Value)> {
+        self.fields.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The keys in order.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &Str> {
+        self.fields.iter().map(|(k, _)| k)
+    }
+
+    /// The values in order.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &Value> {
+        self.fields.iter().map(|(_, v)| v)
+    }
+}
+
+impl FromIterator<(Str, Value)> for Map {
+    fn from_iter<I: IntoIterator<Item = (Str, Value)>>(fields: I) -> Self {
+        let fields = fields.into_iter();
+        let mut map = Map::with_capacity(fields.size_hint().0);
+        for (k, v) in fields {
+            map.insert(k, v);
+        }
+        map
+    }
+}
 
 /// A value of the Edict language.
 #[derive(Clone, Debug, Default)]
@@ -308,11 +436,7 @@ const LINEAR_FIELDS: usize = 12;
 
 /// The field `key` of an object's map.
 pub fn field_of<'a>(map: &'a Map, key: &str) -> Option<&'a Value> {
-    if map.len() <= LINEAR_FIELDS {
-        map.iter().find(|(k, _)| &***k == key).map(|(_, v)| v)
-    } else {
-        map.get(key)
-    }
+    map.get(key)
 }
 
 /// Midnight UTC at the start of a date.
@@ -437,5 +561,31 @@ mod tests {
         assert_eq!(d.loose_eq(&Value::str("not a date")), None);
         let t = Value::DateTime(parse_datetime("2026-11-29T00:00:00Z").unwrap());
         assert_eq!(d.loose_eq(&t), Some(true));
+    }
+
+    #[test]
+    fn maps_keep_first_place_and_last_value_small_and_large() {
+        for size in [3, LINEAR_FIELDS, LINEAR_FIELDS + 1, 100] {
+            let key = |i: usize| -> Str { Arc::from(format!("k{i}").as_str()) };
+            let mut fields: Vec<(Str, Value)> =
+                (0..size).map(|i| (key(i), Value::Int(i as i64))).collect();
+            fields.push((key(0), Value::str("last")));
+            let built = Map::from_fields(fields.clone());
+            let inserted: Map = fields.into_iter().collect();
+            for map in [built, inserted] {
+                assert_eq!(map.len(), size);
+                assert_eq!(map.keys().next().map(|k| &**k), Some("k0"));
+                assert_eq!(map.get("k0").map(Value::to_string).as_deref(), Some("last"));
+                assert_eq!(
+                    map.get(&format!("k{}", size - 1)).map(Value::to_string),
+                    Some((size - 1).to_string())
+                );
+                assert!(map.get("missing").is_none());
+                let mut grown = map.clone();
+                grown.insert(Arc::from("new"), Value::Bool(true));
+                assert_eq!(grown.len(), size + 1);
+                assert!(grown.contains_key("new") && grown.contains_key("k1"));
+            }
+        }
     }
 }
