@@ -12,11 +12,21 @@ use super::value::{Map, Str, Value};
 
 /// Distinct keys kept for sharing; past this, new keys are allocated each time.
 const MAX_INTERNED: usize = 4096;
+/// Distinct short strings kept for sharing.
+const MAX_INTERNED_VALUES: usize = 65_536;
+/// Strings up to this long are shared: severities, dates, statuses and CVE
+/// ids repeat across a fleet, while longer text rarely does.
+const SHORT_STRING: usize = 24;
 
-/// Shared object keys, and scratch space for building values.
+/// Shared object keys and short strings, and scratch space for building values.
+///
+/// Hashed with foldhash, seeded per process: several times faster than the
+/// default SipHash on short strings, and the tables are capped, so crafted
+/// collisions can only slow one parse down by a bounded factor.
 #[derive(Default)]
 pub struct Interner {
-    keys: HashSet<Str>,
+    keys: HashSet<Str, foldhash::fast::RandomState>,
+    values: HashSet<Str, foldhash::fast::RandomState>,
     /// Fields of the objects being parsed, innermost last: each object is
     /// then allocated once at its exact size instead of growing as it fills.
     fields: Vec<(Str, Value)>,
@@ -32,6 +42,20 @@ impl Interner {
         let s: Str = Arc::from(k);
         if self.keys.len() < MAX_INTERNED {
             self.keys.insert(s.clone());
+        }
+        s
+    }
+
+    fn value(&mut self, v: &str) -> Str {
+        if v.len() > SHORT_STRING {
+            return Arc::from(v);
+        }
+        if let Some(s) = self.values.get(v) {
+            return s.clone();
+        }
+        let s: Str = Arc::from(v);
+        if self.values.len() < MAX_INTERNED_VALUES {
+            self.values.insert(s.clone());
         }
         s
     }
@@ -91,7 +115,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::str(s))
+        Ok(Value::Str(self.0.value(s)))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
