@@ -152,8 +152,13 @@ fn run_report(mut args: EvalArgs) -> u8 {
         Ok(set) => set,
         Err(code) => return code,
     };
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
     let mut facts = Facts::default();
     facts.skip_malformed_records = !args.strict;
+    facts.parse_threads = threads;
     let schema = set.program().schema.as_deref();
     let mut errors = Vec::new();
     for spec in &args.facts {
@@ -187,10 +192,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
             max_string_bytes: args.max_string_bytes,
             max_list_items: args.max_list_items,
         },
-        threads: args.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            usize::from,
-        ),
+        threads,
     };
     for id in &args.rules {
         if !set.program().rules.iter().any(|r| *r.id == **id) {

@@ -21,6 +21,8 @@ pub struct Facts {
     pub records_read: usize,
     /// The malformed JSON Lines records left out, in input order.
     pub rejected: Vec<FactsError>,
+    /// Threads for parsing a large JSON document (0 or 1: the calling thread only).
+    pub parse_threads: usize,
 }
 
 /// One facts input as given on the command line.
@@ -149,15 +151,13 @@ impl Facts {
         mount: Option<&str>,
         text: &str,
     ) -> Result<(), FactsError> {
-        let value =
-            super::json::parse(text, &mut super::json::Interner::default()).map_err(|e| {
-                FactsError::Syntax {
-                    path: name.to_string(),
-                    format: "JSON",
-                    line: e.line(),
-                    column: e.column(),
-                    reason: strip_position(&e.to_string()),
-                }
+        let value = super::json::parse_parallel(text, self.parse_threads, &mut Default::default())
+            .map_err(|e| FactsError::Syntax {
+                path: name.to_string(),
+                format: "JSON",
+                line: e.line(),
+                column: e.column(),
+                reason: strip_position(&e.to_string()),
             })?;
         match (mount, value) {
             (Some(key), value) => self.insert(name, key, value),

@@ -72,6 +72,241 @@ pub fn parse(text: &str, interner: &mut Interner) -> Result<Value, serde_json::E
     Ok(value)
 }
 
+/// Documents smaller than this are parsed on one thread: splitting costs more.
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+/// Top-level arrays smaller than this are parsed whole.
+const SPLIT_MIN_BYTES: usize = 64 << 10;
+/// Deeper than this, the layout scan gives up: serde_json's own nesting limit
+/// (128) must apply exactly as it does to a whole-document parse.
+const SCAN_MAX_DEPTH: usize = 100;
+
+/// Parses one JSON document like [`parse`], using up to `threads` threads for
+/// the elements of large arrays at the top level (a fleet's `assets`).
+///
+/// A quick scan finds the top-level object's fields and the elements of its
+/// large arrays; each element is then parsed by serde_json on a worker, and
+/// the separators between them are checked by the scan. The result is the
+/// same value a whole-document parse gives. Anything unusual, and every
+/// error, goes through the whole-document parse, so error messages and their
+/// line and column are exactly that parse's.
+pub fn parse_parallel(
+    text: &str,
+    threads: usize,
+    interner: &mut Interner,
+) -> Result<Value, serde_json::Error> {
+    if threads > 1 && text.len() >= PARALLEL_MIN_BYTES {
+        if let Some(value) = split_parse(text, threads, interner) {
+            return Ok(value);
+        }
+    }
+    parse(text, interner)
+}
+
+/// A top-level field's value: parsed whole, or split into elements.
+enum Part {
+    Whole(std::ops::Range<usize>),
+    Split(Vec<std::ops::Range<usize>>),
+}
+
+fn split_parse(text: &str, threads: usize, interner: &mut Interner) -> Option<Value> {
+    let fields = top_level_fields(text.as_bytes())?;
+    let mut parts = Vec::with_capacity(fields.len());
+    for (key, value) in fields {
+        let part = if value.len() >= SPLIT_MIN_BYTES && text.as_bytes()[value.start] == b'[' {
+            Part::Split(array_elements(text.as_bytes(), value)?)
+        } else {
+            Part::Whole(value)
+        };
+        parts.push((key, part));
+    }
+    let elements: Vec<&std::ops::Range<usize>> = parts
+        .iter()
+        .filter_map(|(_, p)| match p {
+            Part::Split(ranges) => Some(ranges),
+            Part::Whole(_) => None,
+        })
+        .flatten()
+        .collect();
+    let parsed = parse_elements(text, &elements, threads)?;
+    let mut parsed = parsed.into_iter();
+    let mut fields = Vec::with_capacity(parts.len());
+    for (key, part) in parts {
+        let key: String = serde_json::from_str(&text[key]).ok()?;
+        let value = match part {
+            Part::Whole(range) => parse(&text[range], interner).ok()?,
+            Part::Split(ranges) => Value::list(parsed.by_ref().take(ranges.len()).collect()),
+        };
+        fields.push((interner.key(&key), value));
+    }
+    Some(Value::Object(Arc::new(Map::from_fields(fields))))
+}
+
+/// Parses each element on one of `threads` workers, in contiguous runs of
+/// about equal bytes, and returns them in order; `None` if any fails.
+fn parse_elements(
+    text: &str,
+    elements: &[&std::ops::Range<usize>],
+    threads: usize,
+) -> Option<Vec<Value>> {
+    let total: usize = elements.iter().map(|r| r.len()).sum();
+    let share = total / threads + 1;
+    let mut chunks: Vec<&[&std::ops::Range<usize>]> = Vec::with_capacity(threads);
+    let (mut start, mut bytes) = (0, 0);
+    for (i, r) in elements.iter().enumerate() {
+        bytes += r.len();
+        if bytes >= share {
+            chunks.push(&elements[start..=i]);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    chunks.push(&elements[start..]);
+    let results: Vec<Option<Vec<Value>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut interner = Interner::default();
+                    chunk
+                        .iter()
+                        .map(|r| parse(&text[(*r).clone()], &mut interner).ok())
+                        .collect::<Option<Vec<Value>>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().ok().flatten())
+            .collect()
+    });
+    let mut out = Vec::with_capacity(elements.len());
+    for chunk in results {
+        out.extend(chunk?);
+    }
+    Some(out)
+}
+
+fn skip_whitespace(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the string starting at `b[i] == b'"'`, past its closing quote.
+fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
+    i += 1;
+    loop {
+        match b.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+}
+
+/// The end of the value starting at `b[i]`. Only its extent is found: its
+/// content is checked when serde_json parses it.
+fn skip_value(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'"' => skip_string(b, i),
+        b'{' | b'[' => {
+            let mut depth = 0;
+            let mut j = i;
+            loop {
+                match b.get(j)? {
+                    b'"' => {
+                        j = skip_string(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => {
+                        depth += 1;
+                        if depth > SCAN_MAX_DEPTH {
+                            return None;
+                        }
+                    }
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let mut j = i;
+            while !matches!(
+                b.get(j),
+                None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+            ) {
+                j += 1;
+            }
+            (j > i).then_some(j)
+        }
+    }
+}
+
+/// The key (quotes included) and value ranges of a top-level object's fields;
+/// `None` if the document is not an object laid out as JSON requires.
+#[allow(clippy::type_complexity)]
+fn top_level_fields(b: &[u8]) -> Option<Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>> {
+    let mut i = skip_whitespace(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_whitespace(b, i + 1);
+    let mut fields = Vec::new();
+    if b.get(i) == Some(&b'}') {
+        i += 1;
+    } else {
+        loop {
+            if b.get(i) != Some(&b'"') {
+                return None;
+            }
+            let key_end = skip_string(b, i)?;
+            let key = i..key_end;
+            i = skip_whitespace(b, key_end);
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            let start = skip_whitespace(b, i + 1);
+            let end = skip_value(b, start)?;
+            fields.push((key, start..end));
+            i = skip_whitespace(b, end);
+            match b.get(i)? {
+                b',' => i = skip_whitespace(b, i + 1),
+                b'}' => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    (skip_whitespace(b, i) == b.len()).then_some(fields)
+}
+
+/// The ranges of the elements of the array spanning `range`.
+fn array_elements(b: &[u8], range: std::ops::Range<usize>) -> Option<Vec<std::ops::Range<usize>>> {
+    let mut i = skip_whitespace(b, range.start + 1);
+    let mut elements = Vec::new();
+    if b.get(i) == Some(&b']') {
+        return (i + 1 == range.end).then_some(elements);
+    }
+    loop {
+        let end = skip_value(b, i)?;
+        elements.push(i..end);
+        i = skip_whitespace(b, end);
+        match b.get(i)? {
+            b',' => i = skip_whitespace(b, i + 1),
+            b']' => return (i + 1 == range.end).then_some(elements),
+            _ => return None,
+        }
+    }
+}
+
 /// Deserializes a [`Value`], interning keys.
 pub struct ValueSeed<'a>(pub &'a mut Interner);
 
@@ -186,6 +421,74 @@ mod tests {
         assert_eq!((e.line(), e.column()), (3, 3));
         let e = parse("{} x", &mut Interner::default()).unwrap_err();
         assert_eq!((e.line(), e.column()), (1, 4));
+    }
+
+    /// A document over the parallel threshold whose elements are awkward:
+    /// brackets, quotes and escapes inside strings, nesting, scalars, blanks.
+    fn big_document(extra: &str) -> String {
+        let mut items = Vec::new();
+        for i in 0..40_000 {
+            items.push(match i % 6 {
+                0 => format!(
+                    r#"{{"id": "a{i}", "s": "br]ack}}et, \"q\" \\", "n": [1, 2.5e3, -0, null]}}"#
+                ),
+                1 => format!("{i}"),
+                2 => r#""just [a] string""#.to_string(),
+                3 => "[[], {}, [[{\"k\": [true, false]}]]]".to_string(),
+                4 => "\n\t { \"x\" : \"\\u00e9\\\"\" } \r\n".to_string(),
+                _ => "null".to_string(),
+            });
+        }
+        format!(
+            "{{\"small\": [1, 2], \"assets\": [{}{extra}], \"k\\\"ey\": {{\"a\": 1}}, \"people\": [{}], \"n\": 3}} ",
+            items.join(","),
+            items[..3000].join(" , ")
+        )
+    }
+
+    #[test]
+    fn parallel_parsing_gives_the_same_value() {
+        let text = big_document("");
+        assert!(text.len() >= PARALLEL_MIN_BYTES);
+        let whole = parse(&text, &mut Interner::default()).unwrap().to_string();
+        for threads in [2, 3, 7] {
+            let mut interner = Interner::default();
+            assert!(
+                split_parse(&text, threads, &mut interner).is_some(),
+                "not split"
+            );
+            let split = parse_parallel(&text, threads, &mut interner).unwrap();
+            assert_eq!(split.to_string(), whole, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn parallel_parsing_reports_the_whole_document_error() {
+        let deep = format!("{}{}", "[".repeat(127), "]".repeat(127));
+        for extra in [
+            ",",
+            ",,1",
+            " 1",
+            ", tru",
+            ", \"open",
+            ", {\"a\" 1}",
+            ", ]",
+            &format!(", {deep}"),
+        ] {
+            let text = big_document(extra);
+            assert!(text.len() >= PARALLEL_MIN_BYTES);
+            let whole = parse(&text, &mut Interner::default()).unwrap_err();
+            let split = parse_parallel(&text, 2, &mut Interner::default()).unwrap_err();
+            assert_eq!(
+                (split.to_string(), split.line(), split.column()),
+                (whole.to_string(), whole.line(), whole.column()),
+                "extra {extra:?}"
+            );
+        }
+        let trailing = format!("{} x", big_document(""));
+        let whole = parse(&trailing, &mut Interner::default()).unwrap_err();
+        let split = parse_parallel(&trailing, 2, &mut Interner::default()).unwrap_err();
+        assert_eq!(split.to_string(), whole.to_string());
     }
 
     #[test]
