@@ -267,10 +267,19 @@ impl Facts {
         format: Format,
         schema: Option<&Schema>,
     ) -> Result<(), FactsError> {
-        if format == Format::Json && schema.is_none() {
+        match (format, schema) {
             // Nothing to validate, so no positions to keep: parse straight
             // into values (src/eval/json.rs), the fast path for big fleets.
-            return self.add_json(name, mount, text);
+            (Format::Json, None) => return self.add_json(name, mount, text),
+            (Format::Json, Some(schema)) => {
+                if let Some(values) = self.valid_json(text, mount, schema) {
+                    for (key, value) in values {
+                        self.insert(name, &key, value)?;
+                    }
+                    return Ok(());
+                }
+            }
+            _ => {}
         }
         let syntax = |e: load::SyntaxError| FactsError::Syntax {
             path: name.to_string(),
@@ -327,6 +336,37 @@ impl Facts {
         Ok(())
     }
 
+    /// JSON that matches the schema, parsed and checked without keeping
+    /// positions; `None` when anything is wrong, so that the position-keeping
+    /// reader reads it again and locates every problem. Valid facts, the
+    /// common case, are read at the speed of schema-less ones.
+    fn valid_json(
+        &self,
+        text: &str,
+        mount: Option<&str>,
+        schema: &Schema,
+    ) -> Option<Vec<(String, Value)>> {
+        let mut interner = super::json::Interner::default();
+        let value = super::json::parse_parallel(text, self.parse_threads, &mut interner).ok()?;
+        // The position-keeping reader reports a repeated top-level key, and
+        // reads a record's first value for a repeated field.
+        if interner.duplicate_keys {
+            return None;
+        }
+        let field_ty = |key: &str| schema.facts.fields.get(key).map(|f| &f.ty);
+        let mut violations = Vec::new();
+        let mut check = |key: &str, v: &Value| {
+            let checked = load::validate(v, field_ty(key), Some(schema), key, &mut violations);
+            (key.to_string(), checked)
+        };
+        let values = match (mount, &value) {
+            (Some(key), _) => vec![check(key, &value)],
+            (None, Value::Object(map)) => map.iter().map(|(k, v)| check(k, v)).collect(),
+            (None, _) => return None,
+        };
+        violations.is_empty().then_some(values)
+    }
+
     /// Checks that every top-level key the schema requires was given.
     /// `streamed` names a key that `--stream` supplies record by record.
     pub fn check_required(
@@ -373,5 +413,98 @@ fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEMA: &str = r#"
+facts { assets: [Asset]  when: datetime  window: duration  note?: string }
+type Asset { id: string  tier: "gold" | "silver"  seen: date | string  due?: date  tags: [string]  extra: any }
+"#;
+
+    const FACTS: &str = r#"{
+  "assets": [
+    {"id": "a1", "tier": "gold", "seen": "2026-01-02", "due": null, "tags": ["x"], "extra": {"k": [1, 2.5]}, "more": true},
+    {"id": "a2", "tier": "silver", "seen": "not a date", "tags": [], "extra": null}
+  ],
+  "when": "2026-11-29T08:30:00Z",
+  "window": "36h",
+  "unlisted": [1, "2"]
+}"#;
+
+    fn schema() -> Schema {
+        let mut sources = crate::source::SourceMap::default();
+        let id = sources.add("s.edict".to_string(), SCHEMA.to_string());
+        let file = crate::syntax::parse(&sources, id).unwrap();
+        crate::schema::build(file.decls.iter(), &mut Vec::new()).unwrap()
+    }
+
+    /// The position-keeping reader's values, as the fast path must give them.
+    fn slow(schema: &Schema, text: &str) -> Vec<(String, String)> {
+        let node = load::parse(text, Format::Json).unwrap();
+        let load::NodeKind::Map(entries) = &node.kind else {
+            panic!("not an object")
+        };
+        let mut violations = Vec::new();
+        let out = entries
+            .iter()
+            .map(|(k, v)| {
+                let ty = schema.facts.fields.get(k.as_str()).map(|f| &f.ty);
+                let value = load::validate(v, ty, Some(schema), k, &mut violations);
+                (k.clone(), format!("{value:?}"))
+            })
+            .collect();
+        assert!(violations.is_empty(), "{violations:?}");
+        out
+    }
+
+    #[test]
+    fn valid_json_reads_as_the_position_keeping_reader_reads_it() {
+        let schema = schema();
+        let facts = Facts::default();
+        let fast: Vec<(String, String)> = facts
+            .valid_json(FACTS, None, &schema)
+            .expect("valid facts take the fast path")
+            .into_iter()
+            .map(|(k, v)| (k, format!("{v:?}")))
+            .collect();
+        assert_eq!(fast, slow(&schema, FACTS));
+        assert!(fast[0].1.contains("Date(2026-01-02)"), "{}", fast[0].1);
+    }
+
+    #[test]
+    fn invalid_or_duplicated_json_goes_to_the_position_keeping_reader() {
+        let schema = schema();
+        let facts = Facts::default();
+        for bad in [
+            FACTS.replace("\"gold\"", "\"golden\""),
+            FACTS.replace("\"36h\"", "\"soon\""),
+            FACTS.replace("\"tier\": \"silver\", ", ""),
+            FACTS.replace("\"more\": true", "\"more\": true, \"id\": \"again\""),
+            FACTS.replace("\"unlisted\"", "\"when\""),
+            FACTS.replace("\"unlisted\": [1, \"2\"]", "\"unlisted\": [1, \"2\""),
+        ] {
+            assert!(facts.valid_json(&bad, None, &schema).is_none(), "{bad}");
+        }
+        let mut loaded = Facts::default();
+        let e = loaded
+            .add_text(
+                "f.json",
+                None,
+                &FACTS.replace("\"gold\"", "\"golden\""),
+                Format::Json,
+                Some(&schema),
+            )
+            .unwrap_err();
+        let FactsError::Invalid { violations, .. } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            (violations[0].line, violations[0].path.as_str()),
+            (3, "assets[0].tier")
+        );
     }
 }

@@ -32,6 +32,8 @@ pub struct Interner {
     fields: Vec<(Str, Value)>,
     /// Items of the lists being parsed, innermost last, for the same reason.
     items: Vec<Value>,
+    /// Whether some object repeated a key (the value keeps the last one).
+    pub duplicate_keys: bool,
 }
 
 impl Interner {
@@ -127,7 +129,8 @@ fn split_parse(text: &str, threads: usize, interner: &mut Interner) -> Option<Va
         })
         .flatten()
         .collect();
-    let parsed = parse_elements(text, &elements, threads)?;
+    let (parsed, duplicate_keys) = parse_elements(text, &elements, threads)?;
+    interner.duplicate_keys |= duplicate_keys;
     let mut parsed = parsed.into_iter();
     let mut fields = Vec::with_capacity(parts.len());
     for (key, part) in parts {
@@ -138,16 +141,20 @@ fn split_parse(text: &str, threads: usize, interner: &mut Interner) -> Option<Va
         };
         fields.push((interner.key(&key), value));
     }
-    Some(Value::Object(Arc::new(Map::from_fields(fields))))
+    let given = fields.len();
+    let map = Map::from_fields(fields);
+    interner.duplicate_keys |= map.len() != given;
+    Some(Value::Object(Arc::new(map)))
 }
 
 /// Parses each element on one of `threads` workers, in contiguous runs of
-/// about equal bytes, and returns them in order; `None` if any fails.
+/// about equal bytes, and returns them in order, and whether some object
+/// repeated a key; `None` if any fails.
 fn parse_elements(
     text: &str,
     elements: &[&std::ops::Range<usize>],
     threads: usize,
-) -> Option<Vec<Value>> {
+) -> Option<(Vec<Value>, bool)> {
     let total: usize = elements.iter().map(|r| r.len()).sum();
     let share = total / threads + 1;
     let mut chunks: Vec<&[&std::ops::Range<usize>]> = Vec::with_capacity(threads);
@@ -160,16 +167,17 @@ fn parse_elements(
         }
     }
     chunks.push(&elements[start..]);
-    let results: Vec<Option<Vec<Value>>> = std::thread::scope(|scope| {
+    let results: Vec<Option<(Vec<Value>, bool)>> = std::thread::scope(|scope| {
         let workers: Vec<_> = chunks
             .iter()
             .map(|chunk| {
                 scope.spawn(move || {
                     let mut interner = Interner::default();
-                    chunk
+                    let values = chunk
                         .iter()
                         .map(|r| parse(&text[(*r).clone()], &mut interner).ok())
-                        .collect::<Option<Vec<Value>>>()
+                        .collect::<Option<Vec<Value>>>()?;
+                    Some((values, interner.duplicate_keys))
                 })
             })
             .collect();
@@ -179,10 +187,13 @@ fn parse_elements(
             .collect()
     });
     let mut out = Vec::with_capacity(elements.len());
+    let mut duplicate_keys = false;
     for chunk in results {
-        out.extend(chunk?);
+        let (values, duplicates) = chunk?;
+        out.extend(values);
+        duplicate_keys |= duplicates;
     }
-    Some(out)
+    Some((out, duplicate_keys))
 }
 
 fn skip_whitespace(b: &[u8], mut i: usize) -> usize {
@@ -369,7 +380,10 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             self.0.fields.push((k, v));
         }
         let fields: Vec<(Str, Value)> = self.0.fields.drain(start..).collect();
-        Ok(Value::Object(Arc::new(Map::from_fields(fields))))
+        let given = fields.len();
+        let map = Map::from_fields(fields);
+        self.0.duplicate_keys |= map.len() != given;
+        Ok(Value::Object(Arc::new(map)))
     }
 }
 

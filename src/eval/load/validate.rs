@@ -24,9 +24,107 @@ pub struct Violation {
     pub message: String,
 }
 
+/// A parsed facts tree the validator can read: the position-keeping [`Node`]
+/// tree, or plain JSON values parsed without positions (whose violations are
+/// then reported at line 0, to be located by re-reading as nodes).
+pub trait Tree: Sized {
+    /// What the value is.
+    fn view(&self) -> View<'_, Self>;
+    /// Its 1-based line and column, or (0, 0) when not kept.
+    fn position(&self) -> (usize, usize);
+    /// The value with no schema to follow.
+    fn plain(&self) -> Value;
+}
+
+/// A facts value's kind and content, whatever tree holds it.
+pub enum View<'a, T> {
+    /// `null` or an absent value.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A decimal.
+    Float(f64),
+    /// Text; `raw` for a CSV cell that may stand for a number or a bool.
+    Str {
+        /// The text.
+        text: &'a str,
+        /// Whether the schema may read it as a number or a bool.
+        raw: bool,
+    },
+    /// A list.
+    List(&'a [T]),
+    /// An object's fields in order.
+    Map(Vec<(&'a str, &'a T)>),
+    /// A value JSON cannot hold (a date or duration already converted).
+    Other,
+}
+
+impl<T> View<'_, T> {
+    fn type_name(&self) -> &'static str {
+        match self {
+            View::Null => "null",
+            View::Bool(_) => "a bool",
+            View::Int(_) | View::Float(_) => "a number",
+            View::Str { .. } => "a string",
+            View::List(_) => "a list",
+            View::Map(_) => "an object",
+            View::Other => "a value",
+        }
+    }
+}
+
+impl Tree for Node {
+    fn view(&self) -> View<'_, Node> {
+        match &self.kind {
+            NodeKind::Null => View::Null,
+            NodeKind::Bool(b) => View::Bool(*b),
+            NodeKind::Int(i) => View::Int(*i),
+            NodeKind::Float(f) => View::Float(*f),
+            NodeKind::Str { text, raw } => View::Str { text, raw: *raw },
+            NodeKind::List(items) => View::List(items),
+            NodeKind::Map(entries) => {
+                View::Map(entries.iter().map(|(k, v)| (k.as_str(), v)).collect())
+            }
+        }
+    }
+
+    fn position(&self) -> (usize, usize) {
+        (self.line as usize, self.column as usize)
+    }
+
+    fn plain(&self) -> Value {
+        plain(self)
+    }
+}
+
+impl Tree for Value {
+    fn view(&self) -> View<'_, Value> {
+        match self {
+            Value::Null => View::Null,
+            Value::Bool(b) => View::Bool(*b),
+            Value::Int(i) => View::Int(*i),
+            Value::Float(f) => View::Float(*f),
+            Value::Str(text) => View::Str { text, raw: false },
+            Value::List(items) => View::List(items),
+            Value::Object(map) => View::Map(map.iter().map(|(k, v)| (&**k, v)).collect()),
+            Value::Date(_) | Value::DateTime(_) | Value::Duration(_) => View::Other,
+        }
+    }
+
+    fn position(&self) -> (usize, usize) {
+        (0, 0)
+    }
+
+    fn plain(&self) -> Value {
+        self.clone()
+    }
+}
+
 /// Converts a tree to a value, checked against `ty` when a schema gives one.
-pub fn validate(
-    node: &Node,
+pub fn validate<T: Tree>(
+    node: &T,
     ty: Option<&Ty>,
     schema: Option<&Schema>,
     path: &str,
@@ -38,7 +136,7 @@ pub fn validate(
             let mut path = path.to_string();
             v.value(node, ty, &mut path)
         }
-        _ => plain(node),
+        _ => node.plain(),
     }
 }
 
@@ -100,12 +198,12 @@ fn push_key(path: &mut String, key: &str) {
     }
 }
 
-fn found(node: &Node) -> String {
-    match &node.kind {
-        NodeKind::Str { text, .. } => format!("`{text}`"),
-        NodeKind::Int(i) => format!("the number {i}"),
-        NodeKind::Float(f) => format!("the number {f}"),
-        NodeKind::Bool(b) => format!("`{b}`"),
+fn found<T>(view: &View<'_, T>) -> String {
+    match view {
+        View::Str { text, .. } => format!("`{text}`"),
+        View::Int(i) => format!("the number {i}"),
+        View::Float(f) => format!("the number {f}"),
+        View::Bool(b) => format!("`{b}`"),
         other => other.type_name().to_string(),
     }
 }
@@ -128,29 +226,30 @@ fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 impl Validator<'_, '_> {
-    fn violation(&mut self, code: &'static str, node: &Node, path: &str, message: String) {
+    fn violation<T: Tree>(&mut self, code: &'static str, node: &T, path: &str, message: String) {
+        let (line, column) = node.position();
         self.out.push(Violation {
             code,
-            line: node.line as usize,
-            column: node.column as usize,
+            line,
+            column,
             path: path.to_string(),
             message,
         });
     }
 
-    fn mismatch(&mut self, node: &Node, ty: &Ty, path: &str) -> Value {
+    fn mismatch<T: Tree>(&mut self, node: &T, ty: &Ty, path: &str) -> Value {
         let expected = Shown(ty, self.schema).to_string();
         self.violation(
             "F0005",
             node,
             path,
-            format!("expected {expected}, found {}", found(node)),
+            format!("expected {expected}, found {}", found(&node.view())),
         );
-        plain(node)
+        node.plain()
     }
 
     /// Whether the node matches the type, without reporting.
-    fn fits(&mut self, node: &Node, ty: &Ty, path: &mut String) -> Option<Value> {
+    fn fits<T: Tree>(&mut self, node: &T, ty: &Ty, path: &mut String) -> Option<Value> {
         let mut scratch = Vec::new();
         let mut v = Validator {
             schema: self.schema,
@@ -160,38 +259,43 @@ impl Validator<'_, '_> {
         scratch.is_empty().then_some(value)
     }
 
-    fn value(&mut self, node: &Node, ty: &Ty, path: &mut String) -> Value {
+    fn value<T: Tree>(&mut self, node: &T, ty: &Ty, path: &mut String) -> Value {
+        let view = node.view();
         // An empty CSV cell stands for no value.
-        if let NodeKind::Str { text, raw: true } = &node.kind {
-            if text.is_empty() && !matches!(ty, Ty::Str | Ty::Any) {
-                let null = Node {
-                    kind: NodeKind::Null,
-                    ..node.clone()
-                };
-                return self.value(&null, ty, path);
+        if let View::Str {
+            text: "",
+            raw: true,
+        } = view
+        {
+            if !matches!(ty, Ty::Str | Ty::Any) {
+                return self.typed(node, View::Null, ty, path);
             }
         }
-        match (ty, &node.kind) {
-            (Ty::Any, _) => plain(node),
-            (Ty::Null, NodeKind::Null) => Value::Null,
-            (Ty::Bool, NodeKind::Bool(b)) => Value::Bool(*b),
-            (Ty::Bool, NodeKind::Str { text, raw: true }) if text == "true" || text == "false" => {
+        self.typed(node, view, ty, path)
+    }
+
+    fn typed<T: Tree>(&mut self, node: &T, view: View<'_, T>, ty: &Ty, path: &mut String) -> Value {
+        match (ty, view) {
+            (Ty::Any, _) => node.plain(),
+            (Ty::Null, View::Null) => Value::Null,
+            (Ty::Bool, View::Bool(b)) => Value::Bool(b),
+            (Ty::Bool, View::Str { text, raw: true }) if text == "true" || text == "false" => {
                 Value::Bool(text == "true")
             }
-            (Ty::Int, NodeKind::Int(i)) => Value::Int(*i),
-            (Ty::Number, NodeKind::Int(i)) => Value::Int(*i),
-            (Ty::Number, NodeKind::Float(f)) => Value::Float(*f),
-            (Ty::Int | Ty::Number, NodeKind::Str { text, raw: true })
+            (Ty::Int, View::Int(i)) => Value::Int(i),
+            (Ty::Number, View::Int(i)) => Value::Int(i),
+            (Ty::Number, View::Float(f)) => Value::Float(f),
+            (Ty::Int | Ty::Number, View::Str { text, raw: true })
                 if text.parse::<i64>().is_ok() =>
             {
                 text.parse::<i64>().map(Value::Int).unwrap_or(Value::Null)
             }
-            (Ty::Number, NodeKind::Str { text, raw: true }) if text.parse::<f64>().is_ok() => {
+            (Ty::Number, View::Str { text, raw: true }) if text.parse::<f64>().is_ok() => {
                 text.parse::<f64>().map(Value::Float).unwrap_or(Value::Null)
             }
-            (Ty::Str, NodeKind::Str { text, .. }) => Value::str(text),
-            (Ty::Lits(allowed), NodeKind::Str { text, .. }) => {
-                if !allowed.iter().any(|a| **a == **text) {
+            (Ty::Str, View::Str { .. }) => node.plain(),
+            (Ty::Lits(allowed), View::Str { text, .. }) => {
+                if !allowed.iter().any(|a| **a == *text) {
                     let listed: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
                     let hint = did_you_mean(text, allowed.iter().map(|a| &**a))
                         .map(|s| format!(" (did you mean \"{s}\"?)"))
@@ -203,9 +307,9 @@ impl Validator<'_, '_> {
                         format!("`{text}` is not one of {}{hint}", listed.join(", ")),
                     );
                 }
-                Value::str(text)
+                node.plain()
             }
-            (Ty::Date, NodeKind::Str { text, .. }) => match parse_date(text) {
+            (Ty::Date, View::Str { text, .. }) => match parse_date(text) {
                 Some(d) => Value::Date(d),
                 None => {
                     self.violation(
@@ -214,10 +318,10 @@ impl Validator<'_, '_> {
                         path,
                         format!("`{text}` is not a date (YYYY-MM-DD)"),
                     );
-                    Value::str(text)
+                    node.plain()
                 }
             },
-            (Ty::DateTime, NodeKind::Str { text, .. }) => {
+            (Ty::DateTime, View::Str { text, .. }) => {
                 match parse_datetime(text).or_else(|| parse_date(text).map(midnight)) {
                     Some(t) => Value::DateTime(t),
                     None => {
@@ -229,15 +333,15 @@ impl Validator<'_, '_> {
                                 "`{text}` is not a datetime (RFC 3339, e.g. 2026-11-29T08:30:00Z)"
                             ),
                         );
-                        Value::str(text)
+                        node.plain()
                     }
                 }
             }
-            (Ty::Duration, NodeKind::Str { text, .. }) => match parse_duration(text) {
+            (Ty::Duration, View::Str { text, .. }) => match parse_duration(text) {
                 Some(d) => Value::Duration(d),
                 None => self.mismatch(node, ty, path),
             },
-            (Ty::List(elem), NodeKind::List(items)) => {
+            (Ty::List(elem), View::List(items)) => {
                 let mut values = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let len = path.len();
@@ -247,17 +351,17 @@ impl Validator<'_, '_> {
                 }
                 Value::list(values)
             }
-            (Ty::Record(id), NodeKind::Map(entries)) => match self.schema.records.get(*id) {
-                Some(record) => self.record(node, record, entries, path),
-                None => plain(node),
+            (Ty::Record(id), View::Map(entries)) => match self.schema.records.get(*id) {
+                Some(record) => self.record(node, record, &entries, path),
+                None => node.plain(),
             },
             (Ty::Union(members), _) => self.union(node, ty, members, path),
             _ => self.mismatch(node, ty, path),
         }
     }
 
-    fn union(&mut self, node: &Node, ty: &Ty, members: &[Ty], path: &mut String) -> Value {
-        if node.kind == NodeKind::Null && members.contains(&Ty::Null) {
+    fn union<T: Tree>(&mut self, node: &T, ty: &Ty, members: &[Ty], path: &mut String) -> Value {
+        if matches!(node.view(), View::Null) && members.contains(&Ty::Null) {
             return Value::Null;
         }
         let non_null: Vec<&Ty> = members.iter().filter(|m| **m != Ty::Null).collect();
@@ -272,23 +376,23 @@ impl Validator<'_, '_> {
         }
     }
 
-    fn record(
+    fn record<T: Tree>(
         &mut self,
-        node: &Node,
+        node: &T,
         record: &Record,
-        entries: &[(String, Node)],
+        entries: &[(&str, &T)],
         path: &mut String,
     ) -> Value {
-        let mut map = Map::default();
+        let mut map = Map::with_capacity(record.fields.len().max(entries.len()));
         for (name, field) in &record.fields {
             let len = path.len();
             push_key(path, name);
-            match entries.iter().find(|(k, _)| **k == **name) {
-                Some((_, v)) if field.optional && is_blank(v) => {
+            match entries.iter().find(|(k, _)| *k == &**name) {
+                Some((_, v)) if field.optional && is_blank(*v) => {
                     map.insert(name.clone(), Value::Null);
                 }
                 Some((_, v)) => {
-                    let value = self.value(v, &field.ty, path);
+                    let value = self.value(*v, &field.ty, path);
                     map.insert(name.clone(), value);
                 }
                 None if field.optional => {
@@ -309,13 +413,13 @@ impl Validator<'_, '_> {
             path.truncate(len);
         }
         for (key, v) in entries {
-            if record.fields.contains_key(key.as_str()) {
+            if record.fields.contains_key(*key) {
                 continue;
             }
             let absent = record
                 .fields
                 .keys()
-                .filter(|f| !entries.iter().any(|(k, _)| **k == ***f))
+                .filter(|f| !entries.iter().any(|(k, _)| *k == &***f))
                 .map(|f| &**f);
             if let Some(s) = did_you_mean(key, absent) {
                 let len = path.len();
@@ -324,7 +428,7 @@ impl Validator<'_, '_> {
                 path.truncate(len);
                 self.violation(
                     "F0009",
-                    v,
+                    *v,
                     &at,
                     format!(
                         "unknown field `{key}` of `{}`; did you mean `{s}`?",
@@ -332,19 +436,22 @@ impl Validator<'_, '_> {
                     ),
                 );
             }
-            map.insert(Str::from(key.as_str()), plain(v));
+            map.insert(Str::from(*key), v.plain());
         }
         Value::Object(Arc::new(map))
     }
 }
 
 /// Null, or an empty CSV cell.
-fn is_blank(node: &Node) -> bool {
-    match &node.kind {
-        NodeKind::Null => true,
-        NodeKind::Str { text, raw: true } => text.is_empty(),
-        _ => false,
-    }
+fn is_blank<T: Tree>(node: &T) -> bool {
+    matches!(
+        node.view(),
+        View::Null
+            | View::Str {
+                text: "",
+                raw: true
+            }
+    )
 }
 
 #[cfg(test)]
