@@ -281,10 +281,14 @@ enum RegoMode {
 /// rego-data` measures the latter), and `input` is how OPA policies
 /// normally receive the document under decision.
 fn rego(text: &str, now: &str, mode: RegoMode) -> Vec<String> {
+    // EDICT_COMPARE_REGO=FILE tries another formulation without rebuilding.
+    let policy = std::env::var_os("EDICT_COMPARE_REGO").map_or(POLICY_REGO.to_string(), |p| {
+        std::fs::read_to_string(p).unwrap_or_else(|e| die(&e.to_string()))
+    });
     let policy = if mode == RegoMode::VmData {
-        POLICY_REGO.replace("input.", "data.fleet.")
+        policy.replace("input.", "data.fleet.")
     } else {
-        POLICY_REGO.to_string()
+        policy
     };
     let mut engine = regorus::Engine::new();
     engine
