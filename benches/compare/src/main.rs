@@ -70,9 +70,7 @@ fn main() {
         }
         let mut h = DefaultHasher::new();
         violations.hash(&mut h);
-        let (seconds, kb) = own.map_or((String::new(), peak_kb()), |(s, k)| {
-            (format!(" {s}"), k)
-        });
+        let (seconds, kb) = own.map_or((String::new(), peak_kb()), |(s, k)| (format!(" {s}"), k));
         println!(
             "{} {:016x} {} {}{}",
             violations.len(),
@@ -338,12 +336,16 @@ fn rego(text: &str, now: &str, mode: RegoMode) -> Vec<String> {
     if phases {
         eprintln!("parse {parsed:?}, evaluate {:?}", t.elapsed() - parsed);
     }
-    let list = result.as_array().unwrap_or_else(|_| {
-        die(&format!("regorus: {REGO_ENTRY} is not an array: {result}"))
-    });
+    let list = result
+        .as_array()
+        .unwrap_or_else(|_| die(&format!("regorus: {REGO_ENTRY} is not an array: {result}")));
     let mut out: Vec<String> = list
         .iter()
-        .map(|v| v.as_string().map(|s| s.to_string()).unwrap_or_else(|e| fail(e)))
+        .map(|v| {
+            v.as_string()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|e| fail(e))
+        })
         .collect();
     out.sort();
     std::mem::forget(result);
@@ -446,7 +448,10 @@ fn modes(edict: &std::path::Path) -> Vec<(&'static str, String)> {
     }
     m.push(("rego", format!("(d) regorus {REGORUS_VERSION} (RVM)")));
     if std::env::var_os("EDICT_COMPARE_REGO_ALL").is_some() {
-        m.push(("rego-data", format!("(d) regorus {REGORUS_VERSION} (RVM, fleet as data)")));
+        m.push((
+            "rego-data",
+            format!("(d) regorus {REGORUS_VERSION} (RVM, fleet as data)"),
+        ));
         m.push((
             "rego-interp",
             format!("(d) regorus {REGORUS_VERSION} (interpreter)"),
@@ -517,7 +522,9 @@ fn compare(file: &str, now: &str, runs: usize, edict: &std::path::Path) {
     }
     for (r, (_, name)) in rows.iter().zip(&modes).skip(1) {
         if r.mode != "parse" && (r.digest != rows[0].digest || r.violations != rows[0].violations) {
-            die(&format!("{name} and the typed program report different violations"));
+            die(&format!(
+                "{name} and the typed program report different violations"
+            ));
         }
     }
     println!(
