@@ -371,19 +371,33 @@ fn edict_bin(flag: &Option<String>) -> std::path::PathBuf {
         .unwrap_or_else(|e| die(&e.to_string()))
 }
 
-/// (a') `edict eval … --rule patch_sla --format jsonl` as a whole process,
+/// The report format (a') asks the CLI for: `json` unless
+/// `EDICT_COMPARE_CLI_FORMAT=jsonl`.
+fn cli_format() -> &'static str {
+    match std::env::var("EDICT_COMPARE_CLI_FORMAT").as_deref() {
+        Ok("jsonl") => "jsonl",
+        Ok("json") | Err(_) => "json",
+        Ok(other) => die(&format!(
+            "EDICT_COMPARE_CLI_FORMAT={other}: expected json or jsonl"
+        )),
+    }
+}
+
+/// (a') `edict eval … --rule patch_sla --format json` as a whole process,
 /// writing to a temporary file. Returns the failing subjects read back from
 /// that file, the process's wall time in seconds (reading back not
 /// included) and its peak resident memory in KB.
 fn cli(edict: &std::path::Path, file: &str, now: &str) -> (Vec<String>, f64, u64) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hipaa");
-    let out_path = std::env::temp_dir().join(format!("edict-compare-{}.jsonl", std::process::id()));
+    let format = cli_format();
+    let out_path =
+        std::env::temp_dir().join(format!("edict-compare-{}.{format}", std::process::id()));
     let start = Instant::now();
     let status = Command::new(edict)
         .arg("eval")
         .arg(format!("{dir}/patching.edict"))
         .arg(format!("{dir}/exceptions.edict"))
-        .args(["--facts", file, "--rule", "patch_sla", "--format", "jsonl"])
+        .args(["--facts", file, "--rule", "patch_sla", "--format", format])
         .args(["--now", now, "--output"])
         .arg(&out_path)
         .status()
@@ -394,10 +408,24 @@ fn cli(edict: &std::path::Path, file: &str, now: &str) -> (Vec<String>, f64, u64
     }
     let text = std::fs::read_to_string(&out_path).unwrap_or_else(|e| die(&e.to_string()));
     let _ = std::fs::remove_file(&out_path);
+    let parse = |s: &str| -> serde_json::Value {
+        serde_json::from_str(s).unwrap_or_else(|e| die(&e.to_string()))
+    };
+    // json: rules[].findings[] holds every non-passing subject; jsonl: one
+    // outcome a line.
+    let outcomes: Vec<serde_json::Value> = if format == "json" {
+        let doc = parse(&text);
+        doc["rules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r["findings"].as_array().cloned().unwrap_or_default())
+            .collect()
+    } else {
+        text.lines().map(parse).collect()
+    };
     let mut out = Vec::new();
-    for line in text.lines() {
-        let v: serde_json::Value =
-            serde_json::from_str(line).unwrap_or_else(|e| die(&e.to_string()));
+    for v in &outcomes {
         let subject = v["subject"].as_str().unwrap_or_default();
         match v["outcome"].as_str() {
             Some("fail") => out.push(subject.to_string()),
@@ -439,7 +467,10 @@ fn modes(edict: &std::path::Path) -> Vec<(&'static str, String)> {
         ("edict2", "(a) Edict, 2 threads".to_string()),
     ];
     if edict.exists() {
-        m.push(("cli", "(a') edict CLI, whole process".to_string()));
+        m.push((
+            "cli",
+            format!("(a') edict CLI, whole process, --format {}", cli_format()),
+        ));
     } else {
         eprintln!(
             "skipping (a'): no edict binary at {} (pass --edict PATH or set EDICT_BIN)",
