@@ -1,11 +1,19 @@
 //! Evaluates the HIPAA patch-SLA policy with its risk-acceptance waiver on one
-//! fleet document three ways, each in its own process: (a) Edict, (b) a
-//! hand-written loop over typed serde structs, (c) JSON parsing alone. Checks
-//! (a) and (b) report the same violations and prints throughput, peak memory
-//! and ratios to (b).
+//! fleet document several ways, each in its own process: (a) Edict, (a') the
+//! `edict eval` CLI as a whole process, (b) a hand-written loop over typed
+//! serde structs, (c) JSON parsing alone, (d) the same policy in Rego
+//! (policy.rego) on microsoft's regorus. Checks (a), (a'), (b) and (d) report
+//! the same violations and prints throughput, peak memory and ratios to (b).
 //!
-//! Usage: edict-compare FLEET.json [--runs N] [--now YYYY-MM-DD]
-//!        edict-compare --mode edict|typed|parse FLEET.json --now YYYY-MM-DD
+//! Usage: edict-compare FLEET.json [--runs N] [--now YYYY-MM-DD] [--edict PATH]
+//!        edict-compare --mode MODE FLEET.json --now YYYY-MM-DD
+//!
+//! MODE is edict, edict2, typed, parse, rego (regorus RVM), rego-interp
+//! (regorus tree-walking interpreter), rego-data (RVM, fleet as data) or cli.
+//! With `EDICT_COMPARE_DUMP=FILE`, a `--mode` run also writes its violations
+//! to FILE, one a line, to diff two modes that disagree.
+//! The `edict` binary for (a') is `--edict PATH`, else `$EDICT_BIN`, else
+//! `edict` next to this executable (both built into one target directory).
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -18,6 +26,8 @@ use serde::Deserialize;
 
 const PATCHING: &str = include_str!("../../../examples/hipaa/patching.edict");
 const EXCEPTIONS: &str = include_str!("../../../examples/hipaa/exceptions.edict");
+const POLICY_REGO: &str = include_str!("../policy.rego");
+const REGO_ENTRY: &str = "data.compare.violations";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -37,26 +47,42 @@ fn main() {
     if let Some(mode) = flag("--mode") {
         let text = std::fs::read_to_string(&file).unwrap_or_else(|e| die(&e.to_string()));
         let today = NaiveDate::parse_from_str(&now, "%Y-%m-%d").unwrap_or_else(|_| usage());
+        let mut own = None;
         let violations = match mode.as_str() {
             "edict" => edict(&text, today, 1),
             "edict2" => edict(&text, today, 2),
             "typed" => typed(&text, today),
             "parse" => parse(&text),
+            "rego" => rego(&text, &now, RegoMode::Vm),
+            "rego-data" => rego(&text, &now, RegoMode::VmData),
+            "rego-interp" => rego(&text, &now, RegoMode::Interpreter),
+            "cli" => {
+                let (v, seconds, kb) = cli(&edict_bin(&flag("--edict")), &file, &now);
+                own = Some((seconds, kb));
+                v
+            }
             _ => usage(),
         };
+        if let Some(path) = std::env::var_os("EDICT_COMPARE_DUMP") {
+            // One violation a line, to diff two modes that disagree.
+            std::fs::write(path, violations.join("\n") + "\n")
+                .unwrap_or_else(|e| die(&e.to_string()));
+        }
         let mut h = DefaultHasher::new();
         violations.hash(&mut h);
+        let (seconds, kb) = own.map_or((String::new(), peak_kb()), |(s, k)| (format!(" {s}"), k));
         println!(
-            "{} {:016x} {} {}",
+            "{} {:016x} {} {}{}",
             violations.len(),
             h.finish(),
-            peak_kb(),
-            assets(&text)
+            kb,
+            assets(&text),
+            seconds
         );
         return;
     }
     let runs: usize = flag("--runs").and_then(|r| r.parse().ok()).unwrap_or(3);
-    compare(&file, &now, runs);
+    compare(&file, &now, runs, &edict_bin(&flag("--edict")));
 }
 
 fn usage() -> ! {
@@ -234,6 +260,196 @@ fn parse(text: &str) -> Vec<String> {
     Vec::new()
 }
 
+/// How (d) runs the Rego policy.
+#[derive(Clone, Copy, PartialEq)]
+enum RegoMode {
+    /// Compiled to an RVM program and run on the regorus virtual machine,
+    /// with the fleet as `input`.
+    Vm,
+    /// As `Vm`, with the fleet mounted as `data.fleet` instead of `input`.
+    VmData,
+    /// The regorus tree-walking interpreter, policy compiled once, fleet as `input`.
+    Interpreter,
+}
+
+/// (d) The same policy in Rego (policy.rego) on regorus.
+///
+/// The fleet goes in as `input`: on the 100,000-asset fleet, `input` and
+/// `data.fleet` took the same time on the VM within noise (`--mode
+/// rego-data` measures the latter), and `input` is how OPA policies
+/// normally receive the document under decision.
+fn rego(text: &str, now: &str, mode: RegoMode) -> Vec<String> {
+    // EDICT_COMPARE_REGO=FILE tries another formulation without rebuilding.
+    let policy = std::env::var_os("EDICT_COMPARE_REGO").map_or(POLICY_REGO.to_string(), |p| {
+        std::fs::read_to_string(p).unwrap_or_else(|e| die(&e.to_string()))
+    });
+    let policy = if mode == RegoMode::VmData {
+        policy.replace("input.", "data.fleet.")
+    } else {
+        policy
+    };
+    let mut engine = regorus::Engine::new();
+    engine
+        .add_policy("policy.rego".into(), policy)
+        .unwrap_or_else(|e| fail(e));
+    let phases = std::env::var_os("EDICT_COMPARE_PHASES").is_some();
+    let t = Instant::now();
+    let fleet = regorus::Value::from_json_str(text).unwrap_or_else(|e| fail(e));
+    let parsed = t.elapsed();
+    let mut data = regorus::Value::new_object();
+    let set = |data: &mut regorus::Value, key: &str, v: regorus::Value| {
+        data.as_object_mut()
+            .unwrap_or_else(|e| fail(e))
+            .insert(regorus::Value::from(key), v);
+    };
+    set(&mut data, "now", regorus::Value::from(now));
+    let result = match mode {
+        RegoMode::Interpreter => {
+            engine.add_data(data).unwrap_or_else(|e| fail(e));
+            engine.set_input(fleet);
+            engine
+                .eval_rule(REGO_ENTRY.into())
+                .unwrap_or_else(|e| fail(e))
+        }
+        RegoMode::Vm | RegoMode::VmData => {
+            let entry: regorus::Rc<str> = REGO_ENTRY.into();
+            let compiled = engine
+                .compile_with_entrypoint(&entry)
+                .unwrap_or_else(|e| fail(e));
+            let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
+                &compiled,
+                &[REGO_ENTRY],
+            )
+            .unwrap_or_else(|e| fail(e));
+            let mut vm = regorus::rvm::RegoVM::new();
+            vm.load_program(program);
+            vm.set_max_instructions(usize::MAX);
+            if mode == RegoMode::VmData {
+                set(&mut data, "fleet", fleet);
+            } else {
+                vm.set_input(fleet);
+            }
+            vm.set_data(data).unwrap_or_else(|e| fail(e));
+            vm.execute().unwrap_or_else(|e| fail(e))
+        }
+    };
+    if phases {
+        eprintln!("parse {parsed:?}, evaluate {:?}", t.elapsed() - parsed);
+    }
+    let list = result
+        .as_array()
+        .unwrap_or_else(|_| die(&format!("regorus: {REGO_ENTRY} is not an array: {result}")));
+    let mut out: Vec<String> = list
+        .iter()
+        .map(|v| {
+            v.as_string()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|e| fail(e))
+        })
+        .collect();
+    out.sort();
+    std::mem::forget(result);
+    out
+}
+
+/// Stops with a regorus error.
+fn fail<E: std::fmt::Display>(e: E) -> ! {
+    die(&format!("regorus: {e}"))
+}
+
+/// The `edict` binary for (a'): `--edict PATH`, else `$EDICT_BIN`, else
+/// `edict` next to this executable.
+fn edict_bin(flag: &Option<String>) -> std::path::PathBuf {
+    if let Some(p) = flag {
+        return p.into();
+    }
+    if let Some(p) = std::env::var_os("EDICT_BIN") {
+        return p.into();
+    }
+    std::env::current_exe()
+        .map(|e| e.with_file_name("edict"))
+        .unwrap_or_else(|e| die(&e.to_string()))
+}
+
+/// The report format (a') asks the CLI for: `json` unless
+/// `EDICT_COMPARE_CLI_FORMAT=jsonl`.
+fn cli_format() -> &'static str {
+    match std::env::var("EDICT_COMPARE_CLI_FORMAT").as_deref() {
+        Ok("jsonl") => "jsonl",
+        Ok("json") | Err(_) => "json",
+        Ok(other) => die(&format!(
+            "EDICT_COMPARE_CLI_FORMAT={other}: expected json or jsonl"
+        )),
+    }
+}
+
+/// (a') `edict eval … --rule patch_sla --format json` as a whole process,
+/// writing to a temporary file. Returns the failing subjects read back from
+/// that file, the process's wall time in seconds (reading back not
+/// included) and its peak resident memory in KB.
+fn cli(edict: &std::path::Path, file: &str, now: &str) -> (Vec<String>, f64, u64) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hipaa");
+    let format = cli_format();
+    let out_path =
+        std::env::temp_dir().join(format!("edict-compare-{}.{format}", std::process::id()));
+    let start = Instant::now();
+    let status = Command::new(edict)
+        .arg("eval")
+        .arg(format!("{dir}/patching.edict"))
+        .arg(format!("{dir}/exceptions.edict"))
+        .args(["--facts", file, "--rule", "patch_sla", "--format", format])
+        .args(["--now", now, "--output"])
+        .arg(&out_path)
+        .status()
+        .unwrap_or_else(|e| die(&format!("{}: {e}", edict.display())));
+    let seconds = start.elapsed().as_secs_f64();
+    if !matches!(status.code(), Some(0 | 1)) {
+        die(&format!("{} exited with {status}", edict.display()));
+    }
+    let text = std::fs::read_to_string(&out_path).unwrap_or_else(|e| die(&e.to_string()));
+    let _ = std::fs::remove_file(&out_path);
+    let parse = |s: &str| -> serde_json::Value {
+        serde_json::from_str(s).unwrap_or_else(|e| die(&e.to_string()))
+    };
+    // json: rules[].findings[] holds every non-passing subject; jsonl: one
+    // outcome a line.
+    let outcomes: Vec<serde_json::Value> = if format == "json" {
+        let doc = parse(&text);
+        doc["rules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r["findings"].as_array().cloned().unwrap_or_default())
+            .collect()
+    } else {
+        text.lines().map(parse).collect()
+    };
+    let mut out = Vec::new();
+    for v in &outcomes {
+        let subject = v["subject"].as_str().unwrap_or_default();
+        match v["outcome"].as_str() {
+            Some("fail") => out.push(subject.to_string()),
+            Some("error") => out.push(format!("error {subject}")),
+            _ => {}
+        }
+    }
+    out.sort();
+    (out, seconds, children_peak_kb())
+}
+
+/// Peak resident memory of the largest waited-for child process, in KB.
+fn children_peak_kb() -> u64 {
+    // SAFETY: getrusage only writes into the zeroed struct we pass it.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) == 0 {
+            usage.ru_maxrss.max(0) as u64
+        } else {
+            0
+        }
+    }
+}
+
 struct Row {
     mode: &'static str,
     seconds: f64,
@@ -243,24 +459,68 @@ struct Row {
     assets: usize,
 }
 
-fn compare(file: &str, now: &str, runs: usize) {
+/// The table's name for each mode, in the order the rows are printed.
+fn modes(edict: &std::path::Path) -> Vec<(&'static str, String)> {
+    let mut m = vec![
+        ("typed", "(b) hand-written typed Rust".to_string()),
+        ("edict", "(a) Edict, 1 thread".to_string()),
+        ("edict2", "(a) Edict, 2 threads".to_string()),
+    ];
+    if edict.exists() {
+        m.push((
+            "cli",
+            format!("(a') edict CLI, whole process, --format {}", cli_format()),
+        ));
+    } else {
+        eprintln!(
+            "skipping (a'): no edict binary at {} (pass --edict PATH or set EDICT_BIN)",
+            edict.display()
+        );
+    }
+    m.push(("rego", format!("(d) regorus {REGORUS_VERSION} (RVM)")));
+    if std::env::var_os("EDICT_COMPARE_REGO_ALL").is_some() {
+        m.push((
+            "rego-data",
+            format!("(d) regorus {REGORUS_VERSION} (RVM, fleet as data)"),
+        ));
+        m.push((
+            "rego-interp",
+            format!("(d) regorus {REGORUS_VERSION} (interpreter)"),
+        ));
+    }
+    m.push(("parse", "(c) JSON parse only".to_string()));
+    m
+}
+
+/// The regorus version Cargo.toml pins.
+const REGORUS_VERSION: &str = "0.14.1";
+
+fn compare(file: &str, now: &str, runs: usize, edict: &std::path::Path) {
     let exe = std::env::current_exe().unwrap_or_else(|e| die(&e.to_string()));
     let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0) as f64;
+    let modes = modes(edict);
     let mut rows = Vec::new();
-    for mode in ["typed", "edict", "edict2", "parse"] {
+    for (mode, _) in &modes {
         let mut times = Vec::new();
         let mut last = String::new();
         for _ in 0..runs.max(1) {
             let start = Instant::now();
             let out = Command::new(&exe)
                 .args(["--mode", mode, file, "--now", now])
+                .arg("--edict")
+                .arg(edict)
                 .output()
                 .unwrap_or_else(|e| die(&e.to_string()));
-            times.push(start.elapsed().as_secs_f64());
+            let mut elapsed = start.elapsed().as_secs_f64();
             if !out.status.success() {
                 die(&String::from_utf8_lossy(&out.stderr));
             }
             last = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            // (a') reports the edict process's own wall time as a fifth field.
+            if let Some(own) = last.split(' ').nth(4).and_then(|s| s.parse().ok()) {
+                elapsed = own;
+            }
+            times.push(elapsed);
         }
         times.sort_by(f64::total_cmp);
         let f: Vec<&str> = last.split(' ').collect();
@@ -276,13 +536,7 @@ fn compare(file: &str, now: &str, runs: usize) {
     let base = rows[0].seconds;
     println!("| program | violations | median s | assets/s | MB/s | peak MB | time ÷ typed |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for r in &rows {
-        let name = match r.mode {
-            "typed" => "(b) hand-written typed Rust",
-            "edict" => "(a) Edict, 1 thread",
-            "edict2" => "(a) Edict, 2 threads",
-            _ => "(c) JSON parse only",
-        };
+    for (r, (_, name)) in rows.iter().zip(&modes) {
         let violations = if r.mode == "parse" {
             "-".to_string()
         } else {
@@ -297,14 +551,15 @@ fn compare(file: &str, now: &str, runs: usize) {
             r.seconds / base
         );
     }
-    if rows[1..3]
-        .iter()
-        .any(|r| r.digest != rows[0].digest || r.violations != rows[0].violations)
-    {
-        die("edict and the typed program report different violations");
+    for (r, (_, name)) in rows.iter().zip(&modes).skip(1) {
+        if r.mode != "parse" && (r.digest != rows[0].digest || r.violations != rows[0].violations) {
+            die(&format!(
+                "{name} and the typed program report different violations"
+            ));
+        }
     }
     println!(
-        "\nedict and the typed program report the same {} violations",
+        "\nevery program but (c) reports the same {} violations as the typed program",
         rows[0].violations
     );
 }
