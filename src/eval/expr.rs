@@ -54,10 +54,14 @@ impl<'p> Machine<'p> {
                 for part in parts {
                     match part {
                         StrPart::Text(t) => out.push_str(t),
-                        StrPart::Expr(x) => {
-                            let v = self.eval(x)?;
-                            out.push_str(&v.to_string());
-                        }
+                        StrPart::Expr(x) => match self.eval(x)? {
+                            Value::Str(s) => out.push_str(&s),
+                            v => {
+                                use std::fmt::Write;
+                                // Writing to a String cannot fail.
+                                let _ = write!(out, "{v}");
+                            }
+                        },
                     }
                     self.check_string_len(e.span, out.len())?;
                 }
@@ -79,6 +83,9 @@ impl<'p> Machine<'p> {
                 Ok(Value::Object(Arc::new(map)))
             }
             ExprKind::Field { target, name, safe } => {
+                if let Some(v) = self.borrowed_field(e) {
+                    return Ok(v);
+                }
                 let t = if *safe {
                     self.eval_optional(target)?
                 } else {
@@ -311,6 +318,9 @@ impl<'p> Machine<'p> {
     pub(crate) fn eval_optional(&mut self, e: &'p Expr) -> Result<Value> {
         match &e.kind {
             ExprKind::Field { target, name, .. } => {
+                if let Some(v) = self.borrowed_field(e) {
+                    return Ok(v);
+                }
                 let t = self.eval_optional(target)?;
                 if t.is_null() {
                     return Ok(Value::Null);
@@ -334,6 +344,34 @@ impl<'p> Machine<'p> {
             },
             _ => self.eval(e),
         }
+    }
+
+    /// A chain of field reads from a local (`f.cve`, `a.owner.team`) that
+    /// exists all the way, read by reference: only the result is cloned, not
+    /// each object on the way. `None` when any step is missing or not an
+    /// object, or the budget would run out, for `eval` to report.
+    fn borrowed_field(&mut self, e: &'p Expr) -> Option<Value> {
+        fn place<'v>(m: &'v Machine<'_>, e: &Expr, nodes: &mut u64) -> Option<&'v Value> {
+            *nodes += 1;
+            match &e.kind {
+                ExprKind::Local(slot) => m.stack.get(m.base + slot),
+                ExprKind::Field { target, name, .. } => match place(m, target, nodes)? {
+                    Value::Object(map) => map.get(name),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        let mut nodes = 0;
+        let value = place(self, e, &mut nodes)?.clone();
+        // The same steps as evaluating each node in turn; the node itself
+        // was counted already.
+        let steps = self.steps + nodes - 1;
+        if steps > self.max_steps {
+            return None;
+        }
+        self.steps = steps;
+        Some(value)
     }
 
     fn field(

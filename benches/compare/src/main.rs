@@ -119,7 +119,13 @@ fn edict(text: &str, today: NaiveDate, threads: usize) -> Vec<String> {
     ])
     .unwrap_or_else(|_| die("the policy does not check"));
     let t = Instant::now();
-    let facts = edict::Facts::from_json_str(text).unwrap_or_else(|e| die(&e.to_string()));
+    let mut facts = edict::Facts {
+        parse_threads: threads,
+        ..Default::default()
+    };
+    facts
+        .add_json("fleet.json", None, text)
+        .unwrap_or_else(|e| die(&e.to_string()));
     let parsed = t.elapsed();
     let options = edict::EvalOptions {
         now: edict::eval::value::midnight(today),
