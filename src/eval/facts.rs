@@ -130,17 +130,24 @@ impl Facts {
             reason: e.to_string(),
         })?;
         self.add_json(&path.display().to_string(), mount, &text)?;
-        self.record_input(path, mount, &text);
+        self.record_input(path, mount, &text, None);
         Ok(())
     }
 
-    /// Records an input that was read and merged, with the digest of its bytes.
-    fn record_input(&mut self, path: &Path, mount: Option<&str>, text: &str) {
+    /// Records an input that was read and merged, with the digest of its
+    /// bytes (computed here unless given).
+    fn record_input(
+        &mut self,
+        path: &Path,
+        mount: Option<&str>,
+        text: &str,
+        sha256: Option<String>,
+    ) {
         self.inputs.push(FactsInput {
             mount: mount.map(str::to_string),
             path: path.to_path_buf(),
             bytes: text.len(),
-            sha256: sha256_hex(text.as_bytes()),
+            sha256: sha256.unwrap_or_else(|| sha256_hex(text.as_bytes())),
         });
     }
 
@@ -213,7 +220,7 @@ impl Facts {
             let format = format.unwrap_or(Format::Json);
             self.add_text("<stdin>", mount, &text, format, schema)
                 .map_err(|e| vec![e])?;
-            self.record_input(path, mount, &text);
+            self.record_input(path, mount, &text, None);
             return Ok(());
         }
         if path.is_dir() {
@@ -251,9 +258,19 @@ impl Facts {
         })?;
         let stem = path.file_stem().and_then(|s| s.to_str());
         let mount = mount.or(if format.is_list() { stem } else { None });
-        self.add_text(&shown, mount, &text, format, schema)
-            .map_err(|e| vec![e])?;
-        self.record_input(path, mount, &text);
+        // The digest is needed only for the report; with threads to spare,
+        // it is computed while the text is parsed.
+        let (added, sha256) = if self.parse_threads > 1 {
+            std::thread::scope(|scope| {
+                let digest = scope.spawn(|| sha256_hex(text.as_bytes()));
+                let added = self.add_text(&shown, mount, &text, format, schema);
+                (added, digest.join().ok())
+            })
+        } else {
+            (self.add_text(&shown, mount, &text, format, schema), None)
+        };
+        added.map_err(|e| vec![e])?;
+        self.record_input(path, mount, &text, sha256);
         Ok(())
     }
 

@@ -179,7 +179,7 @@ impl<'p> Machine<'p> {
             });
             if free_ok {
                 if let Ok(v) = self.eval(subject) {
-                    return v.to_string();
+                    return v.into_text();
                 }
             }
         }
@@ -246,7 +246,7 @@ impl<'p> Machine<'p> {
         // the name; only subjects without a clause need the default naming.
         let clause_name = match &rule.subject {
             Some(s) => match self.eval(s) {
-                Ok(v) => Some(v.to_string()),
+                Ok(v) => Some(v.into_text()),
                 Err(e) => return self.error_subject(rule, all, e),
             },
             None => None,
@@ -327,7 +327,7 @@ impl<'p> Machine<'p> {
             failed.push(q.span);
         }
         let text = match &q.message {
-            Some(m) => self.eval(m)?.to_string(),
+            Some(m) => self.eval(m)?.into_text(),
             None => q.text.clone(),
         };
         Ok(Some(Message { text, span: q.span }))

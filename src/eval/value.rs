@@ -222,6 +222,14 @@ impl Value {
         Value::List(Arc::new(items))
     }
 
+    /// The value as text, as `Display` writes it; a string is copied, not formatted.
+    pub fn into_text(self) -> String {
+        match self {
+            Value::Str(s) => String::from(&*s),
+            other => other.to_string(),
+        }
+    }
+
     /// The type's name as users read it in messages.
     pub fn type_name(&self) -> &'static str {
         match self {
