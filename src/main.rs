@@ -8,6 +8,11 @@ use clap::Parser as _;
 /// leaves a wide margin for the recursive passes over it.
 const STACK_BYTES: usize = 64 * 1024 * 1024;
 
+/// Evaluating a fleet allocates millions of small values; mimalloc spends
+/// about a fifth less CPU on it than the system allocator (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = edict::cli::Cli::parse();
     let worker = std::thread::Builder::new()
