@@ -241,10 +241,12 @@ fn run_report(mut args: EvalArgs) -> u8 {
     match &args.output {
         None => {
             let color = format == Format::Pretty && use_color(std::io::stdout().is_terminal());
-            super::out(&report.render(format, color));
+            super::out(&report.render_on(format, color, threads));
         }
         Some(path) => {
-            if let Err(e) = write_atomically(path, report.render(format, false).as_bytes()) {
+            if let Err(e) =
+                write_atomically(path, report.render_on(format, false, threads).as_bytes())
+            {
                 eprintln!("error: cannot write `{}`: {e}", path.display());
                 return EXIT_INVALID;
             }

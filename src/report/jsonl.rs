@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Evidence, Finding, Report, Summary};
+use super::{Evidence, Finding, Report, RuleReport, Summary};
 use crate::ir::{Level, Severity};
 
 /// The first line: what produced the report.
@@ -45,12 +45,17 @@ struct TotalsLine<'a> {
     summary: &'a Summary,
 }
 
-/// Renders one JSON object a line, each with a `type`: `evidence`, `outcome`, `totals`.
+/// Outcome lines below this are written on one thread.
+const PARALLEL_MIN_LINES: usize = 4096;
+
+/// Renders one JSON object a line, each with a `type`: `evidence`, `outcome`,
+/// `totals`; outcome lines are serialized on up to `threads` threads, in
+/// contiguous runs joined in order, so the text is the same at any count.
 ///
 /// Lines are serialized straight into the output: a fleet's report has hundreds
 /// of thousands of them, and building each as a `serde_json::Value` first cost
 /// more than evaluating the policy.
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, threads: usize) -> String {
     let mut out = Vec::new();
     line(
         &mut out,
@@ -60,25 +65,31 @@ pub fn render(report: &Report) -> String {
             evidence: &report.evidence,
         },
     );
-    for (rule, subject, finding) in report.outcomes() {
-        let outcome = match finding {
-            Some(f) => LineOutcome::Finding(f),
-            None => LineOutcome::Pass {
-                subject,
-                outcome: "pass",
-            },
-        };
-        line(
-            &mut out,
-            &OutcomeLine {
-                r#type: "outcome",
-                rule: &rule.id,
-                severity: rule.severity,
-                level: rule.level,
-                enforced: rule.enforced,
-                outcome,
-            },
-        );
+    let outcomes: Vec<_> = report.outcomes().collect();
+    let threads = threads.clamp(1, outcomes.len() / PARALLEL_MIN_LINES + 1);
+    if threads == 1 {
+        outcome_lines(&mut out, &outcomes);
+    } else {
+        let per_thread = outcomes.len().div_ceil(threads);
+        let parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = outcomes
+                .chunks(per_thread)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        let mut part = Vec::new();
+                        outcome_lines(&mut part, chunk);
+                        part
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        for part in parts {
+            out.extend_from_slice(&part);
+        }
     }
     line(
         &mut out,
@@ -89,6 +100,31 @@ pub fn render(report: &Report) -> String {
     );
     // serde_json writes only valid UTF-8.
     String::from_utf8(out).unwrap_or_default()
+}
+
+type OutcomeRef<'a> = (&'a RuleReport, &'a str, Option<&'a Finding>);
+
+fn outcome_lines(out: &mut Vec<u8>, outcomes: &[OutcomeRef<'_>]) {
+    for &(rule, subject, finding) in outcomes {
+        let outcome = match finding {
+            Some(f) => LineOutcome::Finding(f),
+            None => LineOutcome::Pass {
+                subject,
+                outcome: "pass",
+            },
+        };
+        line(
+            out,
+            &OutcomeLine {
+                r#type: "outcome",
+                rule: &rule.id,
+                severity: rule.severity,
+                level: rule.level,
+                enforced: rule.enforced,
+                outcome,
+            },
+        );
+    }
 }
 
 /// Appends one value as a line; a value that cannot be serialized is left out

@@ -477,10 +477,16 @@ impl Report {
 
     /// Renders the report in a format.
     pub fn render(&self, format: Format, color: bool) -> String {
+        self.render_on(format, color, 1)
+    }
+
+    /// Renders the report like [`Report::render`], using up to `threads`
+    /// threads where the format allows (JSON Lines); the text is the same.
+    pub fn render_on(&self, format: Format, color: bool, threads: usize) -> String {
         match format {
             Format::Pretty => pretty::render(self, color),
             Format::Json => json::render(self),
-            Format::Jsonl => jsonl::render(self),
+            Format::Jsonl => jsonl::render(self, threads),
             Format::Sarif => sarif::render(self),
             Format::Junit => junit::render(self),
             Format::Markdown => markdown::render(self),

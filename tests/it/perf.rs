@@ -405,3 +405,59 @@ fn a_rule_that_cannot_stream_is_rejected_before_anything_runs() {
     assert!(!err.contains("rule `ok`"), "{err}");
     assert!(err.contains("p.edict:5:1"), "{err}");
 }
+
+/// A generated fleet big enough that facts are parsed, checked against the
+/// schema, evaluated and rendered on several threads, and a run on one thread
+/// gives the same JSON Lines.
+#[test]
+fn a_fleet_reads_and_reports_the_same_on_any_number_of_threads() {
+    let dir = TempDir::new("threads-fleet");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"))
+        .args(["--assets", "2000", "--seed", "7", "--out"])
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fleet = dir.0.join("fleet.json");
+    assert!(
+        std::fs::metadata(&fleet).unwrap().len() > 1 << 20,
+        "too small to split"
+    );
+    let fleet = fleet.to_str().unwrap();
+    let run = |threads: &str| {
+        let args = [
+            "eval",
+            "examples/hipaa",
+            "--facts",
+            fleet,
+            "--now",
+            "2026-11-01",
+            "--format",
+            "jsonl",
+            "--threads",
+            threads,
+        ];
+        let out = edict(&args);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let text = stdout(&out);
+        // The evidence line records the command line, which names the count.
+        text.replacen(
+            &format!("\"--threads\",\"{threads}\""),
+            "\"--threads\",N",
+            1,
+        )
+    };
+    let one = run("1");
+    assert!(
+        one.lines().count() > 4096 * 2,
+        "{} lines",
+        one.lines().count()
+    );
+    assert!(one.contains("\"outcome\":\"waived\""));
+    assert_eq!(run("2"), one);
+    assert_eq!(run("3"), one);
+}
