@@ -2,6 +2,7 @@
 //! policy set in one run, and produce the program the evaluator runs.
 
 mod cycles;
+mod fold;
 mod resolve;
 mod rules;
 pub mod stream;
@@ -177,6 +178,7 @@ pub fn compile(mut sources: SourceMap) -> Result<(Program, Vec<Diagnostic>), Fai
             diagnostics,
         });
     }
+    fold::fold_program(&mut program);
     Ok((program, diagnostics))
 }
 
