@@ -119,10 +119,8 @@ fn edict(text: &str, today: NaiveDate, threads: usize) -> Vec<String> {
     ])
     .unwrap_or_else(|_| die("the policy does not check"));
     let t = Instant::now();
-    let mut facts = edict::Facts {
-        parse_threads: threads,
-        ..Default::default()
-    };
+    let mut facts = edict::Facts::default();
+    facts.parse_threads = threads;
     facts
         .add_json("fleet.json", None, text)
         .unwrap_or_else(|e| die(&e.to_string()));
