@@ -297,6 +297,17 @@ fn command_line() -> Vec<String> {
 /// see half a report and a killed run leaves the old file (or none).
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
+    // A device or pipe (`--output /dev/null`, `/dev/stdout`, a FIFO) is
+    // written in place: renaming a file over it would replace it, and as
+    // root that deletes /dev/null for the whole machine.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes));
+    }
+    // A link keeps pointing at the report: the file it names is replaced.
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -310,7 +321,7 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
         f.write_all(bytes)?;
         f.sync_all()
     });
-    let result = result.and_then(|()| std::fs::rename(&tmp, path));
+    let result = result.and_then(|()| std::fs::rename(&tmp, &path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

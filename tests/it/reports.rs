@@ -491,6 +491,47 @@ fn output_writes_the_file_and_a_summary_line() {
     assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
 }
 
+/// `--output` replaces a regular file atomically, but a pipe or device is
+/// written in place (renaming over /dev/null would delete it) and a link
+/// keeps pointing at the report.
+#[test]
+fn output_writes_into_pipes_and_through_links() {
+    let dir = TempDir::new("output-special");
+    let fifo = dir.0.join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = hipaa("json", &["--output", fifo.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // Checked before waiting for the reader, which a replaced pipe would block.
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(
+        std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+        "the pipe was replaced"
+    );
+    let read = reader.join().unwrap();
+    assert!(read.contains("\"summary\""), "{read}");
+
+    let target = dir.write("target.json", "old");
+    let link = dir.0.join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = hipaa("json", &["--output", link.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&target)
+        .unwrap()
+        .contains("\"summary\""));
+}
+
 #[test]
 fn exit_codes_are_the_same_in_every_format() {
     let dir = TempDir::new("formats-exit");
