@@ -120,6 +120,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::params => "parameter names",
         Rule::object_entry => "`key: value`",
         Rule::infix_op
+        | Rule::infix_start
         | Rule::op_coalesce
         | Rule::op_or
         | Rule::op_and
@@ -136,7 +137,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::op_mul
         | Rule::op_div
         | Rule::op_rem => "an operator",
-        Rule::postfix_op | Rule::field | Rule::safe_field | Rule::index | Rule::call => {
+        Rule::postfix_op | Rule::postfix_start | Rule::field | Rule::safe_field | Rule::index | Rule::call => {
             "an operator"
         }
         Rule::use_decl | Rule::kw_use => "`use`",

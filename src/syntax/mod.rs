@@ -37,6 +37,45 @@ pub fn parse(sources: &SourceMap, id: SourceId) -> Result<ast::File, Vec<Diagnos
     }
 }
 
+/// Parses several files, on as many threads as there are cores when they are
+/// large enough to be worth it; the results are in the order of `ids`.
+pub fn parse_files(
+    sources: &SourceMap,
+    ids: &[SourceId],
+) -> Vec<Result<ast::File, Vec<Diagnostic>>> {
+    let bytes: usize = ids.iter().map(|&id| sources.get(id).text.len()).sum();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if ids.len() < 2 || threads < 2 || bytes < PARALLEL_MIN_BYTES {
+        return ids.iter().map(|&id| parse(sources, id)).collect();
+    }
+    let per_thread = ids.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .chunks(per_thread)
+            .map(|group| {
+                let parse_group = move || -> Vec<_> {
+                    group.iter().map(|&id| parse(sources, id)).collect()
+                };
+                (
+                    group,
+                    std::thread::Builder::new()
+                        .stack_size(PARSE_STACK_BYTES)
+                        .spawn_scoped(scope, parse_group),
+                )
+            })
+            .collect();
+        let mut results = Vec::with_capacity(ids.len());
+        for (group, handle) in handles {
+            match handle.map(|h| h.join()) {
+                Ok(Ok(mut parsed)) => results.append(&mut parsed),
+                // No thread, or it panicked: parse here, where a panic is reported.
+                _ => results.extend(group.iter().map(|&id| parse(sources, id))),
+            }
+        }
+        results
+    })
+}
+
 /// Parses one source file as far as it can: the declarations that parse, and
 /// the diagnostics of those that do not.
 ///
@@ -195,15 +234,93 @@ fn parse_whole(sources: &SourceMap, id: SourceId) -> Result<ast::File, Failed> {
         .with_label("too deep here")
         .with_help("name intermediate values with `let` or `fn`")]));
     }
-    let pairs = EdictParser::parse(Rule::file, text)
-        .map_err(|e| Failed::Syntax(Box::new(errors::syntax_error(id, text, e))))?;
-    let mut lowerer = lower::Lowerer::new(id, text);
-    let file = lowerer.file(pairs);
-    if lowerer.diagnostics.is_empty() {
+    let (file, diagnostics) = match parse_in_parallel(id, text) {
+        Some(parsed) => parsed,
+        None => {
+            let pairs = EdictParser::parse(Rule::file, text)
+                .map_err(|e| Failed::Syntax(Box::new(errors::syntax_error(id, text, e))))?;
+            let mut lowerer = lower::Lowerer::new(id, text);
+            let file = lowerer.file(pairs);
+            (file, lowerer.diagnostics)
+        }
+    };
+    if diagnostics.is_empty() {
         Ok(file)
     } else {
-        Err(Failed::Lowering(file, lowerer.diagnostics))
+        Err(Failed::Lowering(file, diagnostics))
     }
+}
+
+/// Smallest file worth splitting across threads: below this, starting them
+/// costs more than it saves.
+const PARALLEL_MIN_BYTES: usize = 64 * 1024;
+
+/// Stack for each parsing thread, as the CLI's worker has: virtual memory,
+/// committed only as deep as parsing goes.
+const PARSE_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// Parses a large file as a few runs of whole declarations, one thread each,
+/// and joins their syntax in source order; `None` to parse it in one piece
+/// instead (a small file, one core, or a run that does not parse).
+///
+/// A run starts where [`declaration_chunks`] splits: at a declaration keyword
+/// after whitespace. No declaration can continue with such a word (it is not
+/// an operator, and brackets and strings split this way leave a run that does
+/// not parse), so when every run parses, the declarations are the ones the
+/// whole file parses into. When one does not, the whole file is parsed again
+/// in one piece, so syntax errors are reported exactly as before.
+fn parse_in_parallel(id: SourceId, text: &str) -> Option<(ast::File, Vec<Diagnostic>)> {
+    if text.len() < PARALLEL_MIN_BYTES {
+        return None;
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 {
+        return None;
+    }
+    // Cut at the chunk starts nearest to equal shares of the bytes.
+    let mut runs = Vec::with_capacity(threads);
+    let mut start = 0;
+    for (chunk_start, _) in declaration_chunks(text) {
+        if chunk_start > start && chunk_start >= (runs.len() + 1) * text.len() / threads {
+            runs.push((start, chunk_start));
+            start = chunk_start;
+        }
+    }
+    runs.push((start, text.len()));
+    if runs.len() < 2 {
+        return None;
+    }
+    let parse_run = |(start, end): (usize, usize)| -> Option<(Vec<ast::Decl>, Vec<Diagnostic>)> {
+        let pairs = EdictParser::parse(Rule::file, text.get(start..end)?).ok()?;
+        let mut lowerer = lower::Lowerer::at(id, text, start);
+        let file = lowerer.file(pairs);
+        Some((file.decls, lowerer.diagnostics))
+    };
+    let parse_run = &parse_run;
+    let parsed: Vec<Option<(Vec<ast::Decl>, Vec<Diagnostic>)>> = std::thread::scope(|scope| {
+        let (first, rest) = runs.split_first()?;
+        let handles: Vec<_> = rest
+            .iter()
+            .map(|&run| {
+                std::thread::Builder::new()
+                    .stack_size(PARSE_STACK_BYTES)
+                    .spawn_scoped(scope, move || parse_run(run))
+            })
+            .collect();
+        let mut parsed = vec![parse_run(*first)];
+        for handle in handles {
+            parsed.push(handle.ok()?.join().ok()?);
+        }
+        Some(parsed)
+    })?;
+    let mut decls = Vec::new();
+    let mut diagnostics = Vec::new();
+    for run in parsed {
+        let (mut run_decls, mut run_diagnostics) = run?;
+        decls.append(&mut run_decls);
+        diagnostics.append(&mut run_diagnostics);
+    }
+    Some((ast::File { decls }, diagnostics))
 }
 
 /// Finds the first bracket or operator chain nested past the limit, so the
@@ -321,6 +438,58 @@ mod tests {
     fn declaration_words_used_as_names_do_not_split() {
         let text = "rule test { require true }\nwaiver w for test { require x. }\n";
         assert_eq!(declaration_chunks(text), [(0, 27), (27, text.len())]);
+    }
+
+    /// A file over [`PARALLEL_MIN_BYTES`]: `n` copies of a declaration group
+    /// using most of the grammar, with doc comments and a keyword-named field.
+    fn big_file(n: usize) -> String {
+        let mut text = String::from("use std.time\n");
+        for k in 0..n {
+            text.push_str(&format!(
+                "/// rule {k}\nrule r{k} {{\n  title \"t {{x.type}} \\{{\"\n  \
+                 for x in xs where x?.a != [1, 2d]\n  \
+                 let y = if x.b then {{a: 1}} else (x.c ?? 3) * -2\n  \
+                 subject \"{{x.id}}\"\n  \
+                 require any z in x.zs: z not in [y] else \"bad\"\n}}\n\
+                 const C{k} = [v for v in [1, 2] where v > 1]\nfn f{k}(a, b) = a + b\n\
+                 type T{k} = \"a\" | \"b\"\n"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn a_large_file_split_across_threads_parses_as_one_piece() {
+        let text = big_file(400);
+        assert!(text.len() > PARALLEL_MIN_BYTES);
+        let mut map = SourceMap::default();
+        let id = map.add("t.edict", text.as_str());
+        let (split, split_diags) = parse_in_parallel(id, &text).expect("splits");
+        let pairs = EdictParser::parse(Rule::file, &text).expect("parses");
+        let mut lowerer = lower::Lowerer::new(id, &text);
+        let whole = lowerer.file(pairs);
+        assert_eq!(split.decls.len(), 400 * 4 + 1);
+        assert_eq!(format!("{split:?}"), format!("{whole:?}"));
+        assert_eq!(
+            format!("{split_diags:?}"),
+            format!("{:?}", lowerer.diagnostics)
+        );
+    }
+
+    #[test]
+    fn a_large_file_with_a_syntax_error_reports_it_from_the_whole_file() {
+        let mut text = big_file(400);
+        let at = text.len() * 3 / 4;
+        let at = at + text[at..].find("let y").expect("a let");
+        text.replace_range(at..at + 5, "let = ");
+        let mut map = SourceMap::default();
+        let id = map.add("t.edict", text.as_str());
+        assert!(parse_in_parallel(id, &text).is_none());
+        let (file, diags) = parse_partial(&map, id);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, "E0001");
+        assert_eq!(diags[0].span.start as usize, at + 4);
+        assert_eq!(file.decls.len(), 400 * 4);
     }
 
     #[test]
