@@ -251,6 +251,20 @@ fn parse_whole(sources: &SourceMap, id: SourceId) -> Result<ast::File, Failed> {
     }
 }
 
+/// The first line at or after byte `from` that starts with a declaration
+/// keyword, as a byte offset. It may be inside a string or brackets: the run
+/// it ends then does not parse, and the file is parsed whole instead.
+fn declaration_line_after(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    loop {
+        i += bytes.get(i..)?.iter().position(|&b| b == b'\n')? + 1;
+        if DECLARATION_KEYWORDS.iter().any(|kw| keyword_at(bytes, i, kw)) {
+            return Some(i);
+        }
+    }
+}
+
 /// Smallest file worth splitting across threads: below this, starting them
 /// costs more than it saves.
 const PARALLEL_MIN_BYTES: usize = 64 * 1024;
@@ -263,11 +277,10 @@ const PARSE_STACK_BYTES: usize = 64 * 1024 * 1024;
 /// and joins their syntax in source order; `None` to parse it in one piece
 /// instead (a small file, one core, or a run that does not parse).
 ///
-/// A run starts where [`declaration_chunks`] splits: at a declaration keyword
-/// after whitespace. No declaration can continue with such a word (it is not
-/// an operator, and brackets and strings split this way leave a run that does
-/// not parse), so when every run parses, the declarations are the ones the
-/// whole file parses into. When one does not, the whole file is parsed again
+/// A run starts at a declaration keyword at the start of a line. No
+/// declaration can continue with such a word (it is not an operator, and a
+/// string or brackets cut this way leave a run that does not parse), so when
+/// every run parses, its declarations are the ones the whole file parses into. When one does not, the whole file is parsed again
 /// in one piece, so syntax errors are reported exactly as before.
 fn parse_in_parallel(id: SourceId, text: &str) -> Option<(ast::File, Vec<Diagnostic>)> {
     if text.len() < PARALLEL_MIN_BYTES {
@@ -277,13 +290,18 @@ fn parse_in_parallel(id: SourceId, text: &str) -> Option<(ast::File, Vec<Diagnos
     if threads < 2 {
         return None;
     }
-    // Cut at the chunk starts nearest to equal shares of the bytes.
+    // Cut at the first line starting with a declaration keyword after each
+    // equal share of the bytes.
     let mut runs = Vec::with_capacity(threads);
     let mut start = 0;
-    for (chunk_start, _) in declaration_chunks(text) {
-        if chunk_start > start && chunk_start >= (runs.len() + 1) * text.len() / threads {
-            runs.push((start, chunk_start));
-            start = chunk_start;
+    for share in 1..threads {
+        let Some(cut) = declaration_line_after(text, (share * text.len() / threads).max(start))
+        else {
+            break;
+        };
+        if cut > start {
+            runs.push((start, cut));
+            start = cut;
         }
     }
     runs.push((start, text.len()));
