@@ -94,6 +94,10 @@ pub fn parse_partial(sources: &SourceMap, id: SourceId) -> (ast::File, Vec<Diagn
             let mut diagnostics = Vec::new();
             for (start, end) in declaration_chunks(text) {
                 let chunk = text.get(start..end).unwrap_or("");
+                if let Some(span) = too_deep(id, chunk, start) {
+                    diagnostics.push(too_deep_error(span));
+                    continue;
+                }
                 match EdictParser::parse(Rule::file, chunk) {
                     Ok(pairs) => {
                         let mut lowerer = lower::Lowerer::at(id, text, start);
@@ -225,14 +229,8 @@ fn parse_whole(sources: &SourceMap, id: SourceId) -> Result<ast::File, Failed> {
         )
         .with_help("split the policy set into several files")]));
     }
-    if let Some(span) = too_deep(id, text) {
-        return Err(Failed::Limit(vec![Diagnostic::error(
-            "E0008",
-            span,
-            format!("nesting deeper than {MAX_NESTING} levels"),
-        )
-        .with_label("too deep here")
-        .with_help("name intermediate values with `let` or `fn`")]));
+    if let Some(span) = too_deep(id, text, 0) {
+        return Err(Failed::Limit(vec![too_deep_error(span)]));
     }
     let (file, diagnostics) = match parse_in_parallel(id, text) {
         Some(parsed) => parsed,
@@ -309,7 +307,11 @@ fn parse_in_parallel(id: SourceId, text: &str) -> Option<(ast::File, Vec<Diagnos
         return None;
     }
     let parse_run = |(start, end): (usize, usize)| -> Option<(Vec<ast::Decl>, Vec<Diagnostic>)> {
-        let pairs = EdictParser::parse(Rule::file, text.get(start..end)?).ok()?;
+        let run = text.get(start..end)?;
+        if too_deep(id, run, start).is_some() {
+            return None;
+        }
+        let pairs = EdictParser::parse(Rule::file, run).ok()?;
         let mut lowerer = lower::Lowerer::at(id, text, start);
         let file = lowerer.file(pairs);
         Some((file.decls, lowerer.diagnostics))
@@ -341,9 +343,23 @@ fn parse_in_parallel(id: SourceId, text: &str) -> Option<(ast::File, Vec<Diagnos
     Some((ast::File { decls }, diagnostics))
 }
 
+/// The E0008 error for nesting past [`MAX_NESTING`] at `span`.
+fn too_deep_error(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "E0008",
+        span,
+        format!("nesting deeper than {MAX_NESTING} levels"),
+    )
+    .with_label("too deep here")
+    .with_help("name intermediate values with `let` or `fn`")
+}
+
 /// Finds the first bracket or operator chain nested past the limit, so the
-/// recursive parser never meets input that could exhaust its stack.
-fn too_deep(id: SourceId, text: &str) -> Option<Span> {
+/// recursive parser never meets input that could exhaust its stack. `text`
+/// starts at byte `base` of the source (a part parsed on its own): every text
+/// given to the parser is checked, since a part can be nested where the whole
+/// file reads as one long string.
+fn too_deep(id: SourceId, text: &str, base: usize) -> Option<Span> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut in_string = false;
@@ -382,7 +398,7 @@ fn too_deep(id: SourceId, text: &str) -> Option<Span> {
             }
         }
         if depth > MAX_NESTING {
-            return Some(Span::new(id, i, i + 1));
+            return Some(Span::new(id, base + i, base + i + 1));
         }
         i += 1;
     }
@@ -442,6 +458,29 @@ mod tests {
             "{}",
             diags[0].message
         );
+    }
+
+    #[test]
+    fn a_part_nested_too_deep_behind_an_unclosed_string_is_refused() {
+        // The whole file is one unclosed string, so it passes the depth
+        // check; the declaration after the line break is parsed on its own.
+        let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        let (_, diags) = partial(&format!("const a = \"\nconst b = {deep}\n"));
+        assert!(diags.iter().any(|d| d.code == "E0008"), "{diags:?}");
+    }
+
+    #[test]
+    fn a_run_nested_too_deep_is_not_parsed_in_parallel() {
+        let mut text = big_file(400);
+        let middle = text.len() / 2;
+        let middle = middle + text[middle..].find("\nconst ").expect("a const") + 1;
+        let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        text.insert_str(middle, &format!("const a = \"\nconst b = {deep}\n"));
+        let mut map = SourceMap::default();
+        let id = map.add("t.edict", text.as_str());
+        assert!(parse_in_parallel(id, &text).is_none());
+        let (_, diags) = parse_partial(&map, id);
+        assert!(diags.iter().any(|d| d.code == "E0008"), "{diags:?}");
     }
 
     #[test]
