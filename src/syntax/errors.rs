@@ -106,7 +106,11 @@ fn token_at(text: &str, pos: usize) -> &str {
 fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI => "the end of the file",
-        Rule::expr | Rule::operation | Rule::if_expr | Rule::quantifier => "an expression",
+        Rule::expr
+        | Rule::operation
+        | Rule::if_expr
+        | Rule::quantifier
+        | Rule::quantifier_start => "an expression",
         Rule::ident => "a name",
         Rule::member => "a field name",
         Rule::module_path => "a module name such as `std.time`",
