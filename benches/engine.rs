@@ -72,7 +72,10 @@ fn check_hipaa_policies() -> PolicySet {
 /// examples/hipaa/patching.edict with its `patch_sla` rule repeated `n`
 /// times under distinct names, as one file (docs/performance.md).
 fn repeated_rules(n: usize) -> Vec<(String, String)> {
-    let path = format!("{}/examples/hipaa/patching.edict", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/examples/hipaa/patching.edict",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let src = std::fs::read_to_string(&path).unwrap();
     let (i, j) = (
         src.find("rule patch_sla").unwrap(),

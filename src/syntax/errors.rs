@@ -141,9 +141,12 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::op_mul
         | Rule::op_div
         | Rule::op_rem => "an operator",
-        Rule::postfix_op | Rule::postfix_start | Rule::field | Rule::safe_field | Rule::index | Rule::call => {
-            "an operator"
-        }
+        Rule::postfix_op
+        | Rule::postfix_start
+        | Rule::field
+        | Rule::safe_field
+        | Rule::index
+        | Rule::call => "an operator",
         Rule::use_decl | Rule::kw_use => "`use`",
         Rule::const_decl | Rule::kw_const => "`const`",
         Rule::fn_decl | Rule::kw_fn => "`fn`",

@@ -53,9 +53,8 @@ pub fn parse_files(
         let handles: Vec<_> = ids
             .chunks(per_thread)
             .map(|group| {
-                let parse_group = move || -> Vec<_> {
-                    group.iter().map(|&id| parse(sources, id)).collect()
-                };
+                let parse_group =
+                    move || -> Vec<_> { group.iter().map(|&id| parse(sources, id)).collect() };
                 (
                     group,
                     std::thread::Builder::new()
@@ -257,7 +256,10 @@ fn declaration_line_after(text: &str, from: usize) -> Option<usize> {
     let mut i = from;
     loop {
         i += bytes.get(i..)?.iter().position(|&b| b == b'\n')? + 1;
-        if DECLARATION_KEYWORDS.iter().any(|kw| keyword_at(bytes, i, kw)) {
+        if DECLARATION_KEYWORDS
+            .iter()
+            .any(|kw| keyword_at(bytes, i, kw))
+        {
             return Some(i);
         }
     }
