@@ -536,6 +536,21 @@ mod tests {
     }
 
     #[test]
+    fn files_parsed_in_parallel_come_back_in_order_and_as_parsed_alone() {
+        let mut map = SourceMap::default();
+        let ids = [
+            map.add("a.edict", big_file(300).as_str()),
+            map.add("b.edict", "const B = (\n"),
+            map.add("c.edict", "const C = 1\n"),
+            map.add("d.edict", big_file(200).as_str()),
+        ];
+        let together = parse_files(&map, &ids);
+        let alone: Vec<_> = ids.iter().map(|&id| parse(&map, id)).collect();
+        assert_eq!(format!("{together:?}"), format!("{alone:?}"));
+        assert!(together[1].is_err() && together[2].is_ok());
+    }
+
+    #[test]
     fn a_large_file_with_a_syntax_error_reports_it_from_the_whole_file() {
         let mut text = big_file(400);
         let at = text.len() * 3 / 4;
