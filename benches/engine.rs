@@ -1,4 +1,5 @@
-//! `cargo bench`: the compiler (checking the HIPAA example policies) and the
+//! `cargo bench`: the compiler (checking the HIPAA example policies, and a
+//! generated set of 200 or 2,000 rules) and the
 //! evaluator (a generated fleet, with and without its join-heavy waiver).
 //! The cross-program comparison lives in benches/compare.
 
@@ -66,6 +67,35 @@ fn check_hipaa_policies() -> PolicySet {
     PolicySet::from_sources(sources())
         .map_err(|f| f.diagnostics)
         .unwrap()
+}
+
+/// examples/hipaa/patching.edict with its `patch_sla` rule repeated `n`
+/// times under distinct names, as one file (docs/performance.md).
+fn repeated_rules(n: usize) -> Vec<(String, String)> {
+    let path = format!(
+        "{}/examples/hipaa/patching.edict",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let src = std::fs::read_to_string(&path).unwrap();
+    let (i, j) = (
+        src.find("rule patch_sla").unwrap(),
+        src.find("/// Findings whose CVE").unwrap(),
+    );
+    let mut text = src[..i].to_string();
+    for k in 0..n {
+        text.push_str(&src[i..j].replace("rule patch_sla", &format!("rule patch_sla_{k}")));
+    }
+    vec![("rules.edict".to_string(), text)]
+}
+
+#[divan::bench(args = [200, 2000])]
+fn check_repeated_rules(bencher: divan::Bencher, n: usize) {
+    let sources = repeated_rules(n);
+    bencher.bench(|| {
+        PolicySet::from_sources(sources.clone())
+            .map_err(|f| f.diagnostics)
+            .unwrap()
+    });
 }
 
 #[divan::bench(args = [1000, 10000])]

@@ -77,8 +77,8 @@ pub fn compile(mut sources: SourceMap) -> Result<(Program, Vec<Diagnostic>), Fai
     let mut diagnostics = Vec::new();
     let mut files = Vec::new();
     let user_ids: Vec<SourceId> = sources.iter().map(|(id, _)| id).collect();
-    for id in user_ids {
-        match syntax::parse(&sources, id) {
+    for parsed in syntax::parse_files(&sources, &user_ids) {
+        match parsed {
             Ok(file) => files.push(ParsedFile { module: None, file }),
             Err(mut errs) => diagnostics.append(&mut errs),
         }

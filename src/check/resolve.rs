@@ -281,11 +281,14 @@ impl Resolver<'_> {
         }
         // A name nothing declares is a facts key, unless it is so close to a
         // declared name that it is almost certainly a typo of it.
-        let declared = self
-            .scope
-            .names()
-            .chain(self.globals.value_names())
-            .chain(["now", "today"]);
+        // A facts key already accepted has no declared global near it (or it
+        // would have been refused), so then only the local names can suggest
+        // anything: comparing every global again made checking quadratic.
+        let globals = (!self.facts.contains_key(name))
+            .then(|| self.globals.value_names())
+            .into_iter()
+            .flatten();
+        let declared = self.scope.names().chain(globals).chain(["now", "today"]);
         let suggestion = did_you_mean(name, declared);
         let schema_says_no = self
             .globals

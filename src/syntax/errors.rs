@@ -106,7 +106,11 @@ fn token_at(text: &str, pos: usize) -> &str {
 fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI => "the end of the file",
-        Rule::expr | Rule::operation | Rule::if_expr | Rule::quantifier => "an expression",
+        Rule::expr
+        | Rule::operation
+        | Rule::if_expr
+        | Rule::quantifier
+        | Rule::quantifier_start => "an expression",
         Rule::ident => "a name",
         Rule::member => "a field name",
         Rule::module_path => "a module name such as `std.time`",
@@ -120,6 +124,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::params => "parameter names",
         Rule::object_entry => "`key: value`",
         Rule::infix_op
+        | Rule::infix_start
         | Rule::op_coalesce
         | Rule::op_or
         | Rule::op_and
@@ -136,9 +141,12 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::op_mul
         | Rule::op_div
         | Rule::op_rem => "an operator",
-        Rule::postfix_op | Rule::field | Rule::safe_field | Rule::index | Rule::call => {
-            "an operator"
-        }
+        Rule::postfix_op
+        | Rule::postfix_start
+        | Rule::field
+        | Rule::safe_field
+        | Rule::index
+        | Rule::call => "an operator",
         Rule::use_decl | Rule::kw_use => "`use`",
         Rule::const_decl | Rule::kw_const => "`const`",
         Rule::fn_decl | Rule::kw_fn => "`fn`",

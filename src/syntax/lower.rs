@@ -472,6 +472,12 @@ impl<'t> Lowerer<'t> {
     }
 
     fn operation(&mut self, pairs: Pairs<'_, Rule>) -> Expr {
+        // Most operations are one operand: what the Pratt parser would return,
+        // without setting it up.
+        let mut single = pairs.clone();
+        if let (Some(only), None) = (single.next(), single.next()) {
+            return self.operand(only);
+        }
         let operators = pairs
             .clone()
             .filter(|p| {

@@ -37,6 +37,44 @@ pub fn parse(sources: &SourceMap, id: SourceId) -> Result<ast::File, Vec<Diagnos
     }
 }
 
+/// Parses several files, on as many threads as there are cores when they are
+/// large enough to be worth it; the results are in the order of `ids`.
+pub fn parse_files(
+    sources: &SourceMap,
+    ids: &[SourceId],
+) -> Vec<Result<ast::File, Vec<Diagnostic>>> {
+    let bytes: usize = ids.iter().map(|&id| sources.get(id).text.len()).sum();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if ids.len() < 2 || threads < 2 || bytes < PARALLEL_MIN_BYTES {
+        return ids.iter().map(|&id| parse(sources, id)).collect();
+    }
+    let per_thread = ids.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .chunks(per_thread)
+            .map(|group| {
+                let parse_group =
+                    move || -> Vec<_> { group.iter().map(|&id| parse(sources, id)).collect() };
+                (
+                    group,
+                    std::thread::Builder::new()
+                        .stack_size(PARSE_STACK_BYTES)
+                        .spawn_scoped(scope, parse_group),
+                )
+            })
+            .collect();
+        let mut results = Vec::with_capacity(ids.len());
+        for (group, handle) in handles {
+            match handle.map(|h| h.join()) {
+                Ok(Ok(mut parsed)) => results.append(&mut parsed),
+                // No thread, or it panicked: parse here, where a panic is reported.
+                _ => results.extend(group.iter().map(|&id| parse(sources, id))),
+            }
+        }
+        results
+    })
+}
+
 /// Parses one source file as far as it can: the declarations that parse, and
 /// the diagnostics of those that do not.
 ///
@@ -55,6 +93,10 @@ pub fn parse_partial(sources: &SourceMap, id: SourceId) -> (ast::File, Vec<Diagn
             let mut diagnostics = Vec::new();
             for (start, end) in declaration_chunks(text) {
                 let chunk = text.get(start..end).unwrap_or("");
+                if let Some(span) = too_deep(id, chunk, start) {
+                    diagnostics.push(too_deep_error(span));
+                    continue;
+                }
                 match EdictParser::parse(Rule::file, chunk) {
                     Ok(pairs) => {
                         let mut lowerer = lower::Lowerer::at(id, text, start);
@@ -186,29 +228,140 @@ fn parse_whole(sources: &SourceMap, id: SourceId) -> Result<ast::File, Failed> {
         )
         .with_help("split the policy set into several files")]));
     }
-    if let Some(span) = too_deep(id, text) {
-        return Err(Failed::Limit(vec![Diagnostic::error(
-            "E0008",
-            span,
-            format!("nesting deeper than {MAX_NESTING} levels"),
-        )
-        .with_label("too deep here")
-        .with_help("name intermediate values with `let` or `fn`")]));
+    if let Some(span) = too_deep(id, text, 0) {
+        return Err(Failed::Limit(vec![too_deep_error(span)]));
     }
-    let pairs = EdictParser::parse(Rule::file, text)
-        .map_err(|e| Failed::Syntax(Box::new(errors::syntax_error(id, text, e))))?;
-    let mut lowerer = lower::Lowerer::new(id, text);
-    let file = lowerer.file(pairs);
-    if lowerer.diagnostics.is_empty() {
+    let (file, diagnostics) = match parse_in_parallel(id, text) {
+        Some(parsed) => parsed,
+        None => {
+            let pairs = EdictParser::parse(Rule::file, text)
+                .map_err(|e| Failed::Syntax(Box::new(errors::syntax_error(id, text, e))))?;
+            let mut lowerer = lower::Lowerer::new(id, text);
+            let file = lowerer.file(pairs);
+            (file, lowerer.diagnostics)
+        }
+    };
+    if diagnostics.is_empty() {
         Ok(file)
     } else {
-        Err(Failed::Lowering(file, lowerer.diagnostics))
+        Err(Failed::Lowering(file, diagnostics))
     }
 }
 
+/// The first line at or after byte `from` that starts with a declaration
+/// keyword, as a byte offset. It may be inside a string or brackets: the run
+/// it ends then does not parse, and the file is parsed whole instead.
+fn declaration_line_after(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    loop {
+        i += bytes.get(i..)?.iter().position(|&b| b == b'\n')? + 1;
+        if DECLARATION_KEYWORDS
+            .iter()
+            .any(|kw| keyword_at(bytes, i, kw))
+        {
+            return Some(i);
+        }
+    }
+}
+
+/// Smallest file worth splitting across threads: below this, starting them
+/// costs more than it saves.
+const PARALLEL_MIN_BYTES: usize = 64 * 1024;
+
+/// Stack for each parsing thread, as the CLI's worker has: virtual memory,
+/// committed only as deep as parsing goes.
+const PARSE_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// Parses a large file as a few runs of whole declarations, one thread each,
+/// and joins their syntax in source order; `None` to parse it in one piece
+/// instead (a small file, one core, or a run that does not parse).
+///
+/// A run starts at a declaration keyword at the start of a line. No
+/// declaration can continue with such a word (it is not an operator, and a
+/// string or brackets cut this way leave a run that does not parse), so when
+/// every run parses, its declarations are the ones the whole file parses into. When one does not, the whole file is parsed again
+/// in one piece, so syntax errors are reported exactly as before.
+fn parse_in_parallel(id: SourceId, text: &str) -> Option<(ast::File, Vec<Diagnostic>)> {
+    if text.len() < PARALLEL_MIN_BYTES {
+        return None;
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 {
+        return None;
+    }
+    // Cut at the first line starting with a declaration keyword after each
+    // equal share of the bytes.
+    let mut runs = Vec::with_capacity(threads);
+    let mut start = 0;
+    for share in 1..threads {
+        let Some(cut) = declaration_line_after(text, (share * text.len() / threads).max(start))
+        else {
+            break;
+        };
+        if cut > start {
+            runs.push((start, cut));
+            start = cut;
+        }
+    }
+    runs.push((start, text.len()));
+    if runs.len() < 2 {
+        return None;
+    }
+    let parse_run = |(start, end): (usize, usize)| -> Option<(Vec<ast::Decl>, Vec<Diagnostic>)> {
+        let run = text.get(start..end)?;
+        if too_deep(id, run, start).is_some() {
+            return None;
+        }
+        let pairs = EdictParser::parse(Rule::file, run).ok()?;
+        let mut lowerer = lower::Lowerer::at(id, text, start);
+        let file = lowerer.file(pairs);
+        Some((file.decls, lowerer.diagnostics))
+    };
+    let parse_run = &parse_run;
+    let parsed: Vec<Option<(Vec<ast::Decl>, Vec<Diagnostic>)>> = std::thread::scope(|scope| {
+        let (first, rest) = runs.split_first()?;
+        let handles: Vec<_> = rest
+            .iter()
+            .map(|&run| {
+                std::thread::Builder::new()
+                    .stack_size(PARSE_STACK_BYTES)
+                    .spawn_scoped(scope, move || parse_run(run))
+            })
+            .collect();
+        let mut parsed = vec![parse_run(*first)];
+        for handle in handles {
+            parsed.push(handle.ok()?.join().ok()?);
+        }
+        Some(parsed)
+    })?;
+    let mut decls = Vec::new();
+    let mut diagnostics = Vec::new();
+    for run in parsed {
+        let (mut run_decls, mut run_diagnostics) = run?;
+        decls.append(&mut run_decls);
+        diagnostics.append(&mut run_diagnostics);
+    }
+    Some((ast::File { decls }, diagnostics))
+}
+
+/// The E0008 error for nesting past [`MAX_NESTING`] at `span`.
+fn too_deep_error(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "E0008",
+        span,
+        format!("nesting deeper than {MAX_NESTING} levels"),
+    )
+    .with_label("too deep here")
+    .with_help("name intermediate values with `let` or `fn`")
+}
+
 /// Finds the first bracket or operator chain nested past the limit, so the
-/// recursive parser never meets input that could exhaust its stack.
-fn too_deep(id: SourceId, text: &str) -> Option<Span> {
+/// recursive parser never meets input that could exhaust its stack. `text`
+/// starts at byte `base` of the source (a part parsed on its own): every text
+/// given to the parser is checked, since a part can be nested where the whole
+/// file reads as one long string.
+fn too_deep(id: SourceId, text: &str, base: usize) -> Option<Span> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut in_string = false;
@@ -247,7 +400,7 @@ fn too_deep(id: SourceId, text: &str) -> Option<Span> {
             }
         }
         if depth > MAX_NESTING {
-            return Some(Span::new(id, i, i + 1));
+            return Some(Span::new(id, base + i, base + i + 1));
         }
         i += 1;
     }
@@ -310,6 +463,29 @@ mod tests {
     }
 
     #[test]
+    fn a_part_nested_too_deep_behind_an_unclosed_string_is_refused() {
+        // The whole file is one unclosed string, so it passes the depth
+        // check; the declaration after the line break is parsed on its own.
+        let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        let (_, diags) = partial(&format!("const a = \"\nconst b = {deep}\n"));
+        assert!(diags.iter().any(|d| d.code == "E0008"), "{diags:?}");
+    }
+
+    #[test]
+    fn a_run_nested_too_deep_is_not_parsed_in_parallel() {
+        let mut text = big_file(400);
+        let middle = text.len() / 2;
+        let middle = middle + text[middle..].find("\nconst ").expect("a const") + 1;
+        let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        text.insert_str(middle, &format!("const a = \"\nconst b = {deep}\n"));
+        let mut map = SourceMap::default();
+        let id = map.add("t.edict", text.as_str());
+        assert!(parse_in_parallel(id, &text).is_none());
+        let (_, diags) = parse_partial(&map, id);
+        assert!(diags.iter().any(|d| d.code == "E0008"), "{diags:?}");
+    }
+
+    #[test]
     fn an_unclosed_brace_does_not_swallow_the_next_declaration() {
         let (file, diags) = partial("rule a {\n  require true\n\nrule b { require true }\n");
         assert_eq!(diags.len(), 1);
@@ -321,6 +497,73 @@ mod tests {
     fn declaration_words_used_as_names_do_not_split() {
         let text = "rule test { require true }\nwaiver w for test { require x. }\n";
         assert_eq!(declaration_chunks(text), [(0, 27), (27, text.len())]);
+    }
+
+    /// A file over [`PARALLEL_MIN_BYTES`]: `n` copies of a declaration group
+    /// using most of the grammar, with doc comments and a keyword-named field.
+    fn big_file(n: usize) -> String {
+        let mut text = String::from("use std.time\n");
+        for k in 0..n {
+            text.push_str(&format!(
+                "/// rule {k}\nrule r{k} {{\n  title \"t {{x.type}} \\{{\"\n  \
+                 for x in xs where x?.a != [1, 2d]\n  \
+                 let y = if x.b then {{a: 1}} else (x.c ?? 3) * -2\n  \
+                 subject \"{{x.id}}\"\n  \
+                 require any z in x.zs: z not in [y] else \"bad\"\n}}\n\
+                 const C{k} = [v for v in [1, 2] where v > 1]\nfn f{k}(a, b) = a + b\n\
+                 type T{k} = \"a\" | \"b\"\n"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn a_large_file_split_across_threads_parses_as_one_piece() {
+        let text = big_file(400);
+        assert!(text.len() > PARALLEL_MIN_BYTES);
+        let mut map = SourceMap::default();
+        let id = map.add("t.edict", text.as_str());
+        let (split, split_diags) = parse_in_parallel(id, &text).expect("splits");
+        let pairs = EdictParser::parse(Rule::file, &text).expect("parses");
+        let mut lowerer = lower::Lowerer::new(id, &text);
+        let whole = lowerer.file(pairs);
+        assert_eq!(split.decls.len(), 400 * 4 + 1);
+        assert_eq!(format!("{split:?}"), format!("{whole:?}"));
+        assert_eq!(
+            format!("{split_diags:?}"),
+            format!("{:?}", lowerer.diagnostics)
+        );
+    }
+
+    #[test]
+    fn files_parsed_in_parallel_come_back_in_order_and_as_parsed_alone() {
+        let mut map = SourceMap::default();
+        let ids = [
+            map.add("a.edict", big_file(300).as_str()),
+            map.add("b.edict", "const B = (\n"),
+            map.add("c.edict", "const C = 1\n"),
+            map.add("d.edict", big_file(200).as_str()),
+        ];
+        let together = parse_files(&map, &ids);
+        let alone: Vec<_> = ids.iter().map(|&id| parse(&map, id)).collect();
+        assert_eq!(format!("{together:?}"), format!("{alone:?}"));
+        assert!(together[1].is_err() && together[2].is_ok());
+    }
+
+    #[test]
+    fn a_large_file_with_a_syntax_error_reports_it_from_the_whole_file() {
+        let mut text = big_file(400);
+        let at = text.len() * 3 / 4;
+        let at = at + text[at..].find("let y").expect("a let");
+        text.replace_range(at..at + 5, "let = ");
+        let mut map = SourceMap::default();
+        let id = map.add("t.edict", text.as_str());
+        assert!(parse_in_parallel(id, &text).is_none());
+        let (file, diags) = parse_partial(&map, id);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, "E0001");
+        assert_eq!(diags[0].span.start as usize, at + 4);
+        assert_eq!(file.decls.len(), 400 * 4);
     }
 
     #[test]
