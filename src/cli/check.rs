@@ -24,7 +24,7 @@ pub fn run(args: CheckArgs) -> u8 {
         match super::project::current() {
             Ok(project) => paths = project.paths,
             Err(e) => {
-                eprintln!("error: {e}");
+                err_line!("error: {e}");
                 return EXIT_INVALID;
             }
         }
@@ -35,7 +35,7 @@ pub fn run(args: CheckArgs) -> u8 {
             emit_diagnostics(set.warnings(), &set.program().sources, args.format);
             if args.format == DiagnosticFormat::Pretty {
                 let n = set.program().rules.len();
-                eprintln!("ok: {n} rule{} checked", if n == 1 { "" } else { "s" });
+                err_line!("ok: {n} rule{} checked", if n == 1 { "" } else { "s" });
             }
             EXIT_OK
         }
@@ -43,7 +43,7 @@ pub fn run(args: CheckArgs) -> u8 {
             emit_diagnostics(&failure.diagnostics, &failure.sources, args.format);
             let errors = failure.diagnostics.iter().filter(|d| d.is_error()).count();
             if args.format == DiagnosticFormat::Pretty {
-                eprintln!(
+                err_line!(
                     "error: {errors} error{} in the policy set",
                     if errors == 1 { "" } else { "s" }
                 );
@@ -51,7 +51,7 @@ pub fn run(args: CheckArgs) -> u8 {
             EXIT_INVALID
         }
         Err(other) => {
-            eprintln!("error: {other}");
+            err_line!("error: {other}");
             EXIT_INVALID
         }
     }

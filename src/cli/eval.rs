@@ -104,7 +104,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
     let project = match project::current() {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            err_line!("error: {e}");
             return EXIT_INVALID;
         }
     };
@@ -119,7 +119,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
             match parse_now(now) {
                 Ok(n) => args.now = Some(n),
                 Err(e) => {
-                    eprintln!("error: edict.toml: now: {e}");
+                    err_line!("error: edict.toml: now: {e}");
                     return EXIT_INVALID;
                 }
             }
@@ -130,7 +130,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
         (None, Some(name)) => match <Format as clap::ValueEnum>::from_str(name, true) {
             Ok(f) => f,
             Err(_) => {
-                eprintln!("error: edict.toml: format: `{name}` is not one of pretty, json, jsonl, sarif, junit, markdown, html");
+                err_line!("error: edict.toml: format: `{name}` is not one of pretty, json, jsonl, sarif, junit, markdown, html");
                 return EXIT_INVALID;
             }
         },
@@ -141,7 +141,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
         (None, Some(name)) => match parse_severity(name) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: edict.toml: fail-on: {e}");
+                err_line!("error: edict.toml: fail-on: {e}");
                 return EXIT_INVALID;
             }
         },
@@ -177,7 +177,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
     }
     if !errors.is_empty() {
         for e in &errors {
-            eprint!("{}", project::render_facts_error(e));
+            err_text!("{}", project::render_facts_error(e));
         }
         return EXIT_INVALID;
     }
@@ -200,7 +200,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
             let help = crate::diagnostic::did_you_mean(id, known)
                 .map(|s| format!("; did you mean `{s}`?"))
                 .unwrap_or_default();
-            eprintln!("error: no rule `{id}`{help}");
+            err_line!("error: no rule `{id}`{help}");
             return EXIT_INVALID;
         }
     }
@@ -218,7 +218,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
         (set.evaluate(&facts, &options), Vec::new())
     };
     for e in &facts.rejected {
-        eprintln!("warning: {e}; the record was left out");
+        err_line!("warning: {e}; the record was left out");
     }
     let mut report = Report::new(
         set.program(),
@@ -247,10 +247,10 @@ fn run_report(mut args: EvalArgs) -> u8 {
             if let Err(e) =
                 write_atomically(path, report.render_on(format, false, threads).as_bytes())
             {
-                eprintln!("error: cannot write `{}`: {e}", path.display());
+                err_line!("error: cannot write `{}`: {e}", path.display());
                 return EXIT_INVALID;
             }
-            eprintln!(
+            err_line!(
                 "edict: wrote {} report to {}: {}",
                 format.as_str(),
                 path.display(),
@@ -272,7 +272,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
     if records_left_out && args.exit_zero {
         // A map step must not pass a partition that skipped input: the same
         // rule as a malformed streamed line.
-        eprintln!("error: records were left out, so --exit-zero does not apply");
+        err_line!("error: records were left out, so --exit-zero does not apply");
         return EXIT_INVALID;
     }
     if report.summary.compliant {

@@ -32,7 +32,7 @@ pub fn run(args: FmtArgs) -> u8 {
     let files = match crate::policy_files(&paths) {
         Ok(files) => files,
         Err(e) => {
-            eprintln!("error: {e}");
+            err_line!("error: {e}");
             return EXIT_INVALID;
         }
     };
@@ -43,7 +43,7 @@ pub fn run(args: FmtArgs) -> u8 {
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("error: cannot read `{name}`: {e}");
+                err_line!("error: cannot read `{name}`: {e}");
                 code = EXIT_INVALID;
                 continue;
             }
@@ -65,7 +65,7 @@ pub fn run(args: FmtArgs) -> u8 {
                 code = EXIT_UNFORMATTED;
             }
         } else if let Err(e) = std::fs::write(file, &formatted) {
-            eprintln!("error: cannot write `{name}`: {e}");
+            err_line!("error: cannot write `{name}`: {e}");
             code = EXIT_INVALID;
         }
     }
@@ -74,7 +74,7 @@ pub fn run(args: FmtArgs) -> u8 {
     } else {
         "reformatted"
     };
-    eprintln!(
+    err_line!(
         "{changed} of {} file{} {verb}",
         files.len(),
         if files.len() == 1 { "" } else { "s" }
@@ -85,7 +85,7 @@ pub fn run(args: FmtArgs) -> u8 {
 fn stdin(check: bool) -> u8 {
     let mut text = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-        eprintln!("error: cannot read stdin: {e}");
+        err_line!("error: cannot read stdin: {e}");
         return EXIT_INVALID;
     }
     let Some(formatted) = format_or_report("<stdin>", &text) else {
@@ -95,7 +95,7 @@ fn stdin(check: bool) -> u8 {
         return if formatted == text {
             EXIT_OK
         } else {
-            eprintln!("<stdin> is not formatted");
+            err_line!("<stdin> is not formatted");
             EXIT_UNFORMATTED
         };
     }
@@ -108,11 +108,11 @@ fn format_or_report(name: &str, text: &str) -> Option<String> {
         Ok(f) => Some(f),
         Err(FormatError::Syntax(diagnostics, sources)) => {
             emit_diagnostics(&diagnostics, &sources, DiagnosticFormat::Pretty);
-            eprintln!("error: `{name}` does not parse; left as is");
+            err_line!("error: `{name}` does not parse; left as is");
             None
         }
         Err(FormatError::Changed) => {
-            eprintln!(
+            err_line!(
                 "error: formatting `{name}` would change how it parses; left as is (please report this formatter bug)"
             );
             None

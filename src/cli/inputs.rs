@@ -25,7 +25,7 @@ pub(super) fn load_set(paths: &[PathBuf]) -> Result<PolicySet, u8> {
             Err(EXIT_INVALID)
         }
         Err(other) => {
-            eprintln!("error: {other}");
+            err_line!("error: {other}");
             Err(EXIT_INVALID)
         }
     }
@@ -54,7 +54,7 @@ pub(super) fn read_facts(specs: &[String]) -> Result<Facts, FactsError> {
 /// Reads the facts, printing the error; `Err` is the exit code.
 pub(super) fn load_facts(specs: &[String]) -> Result<Facts, u8> {
     read_facts(specs).map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e));
+        err_line!("{:?}", miette::Report::new(e));
         EXIT_INVALID
     })
 }
@@ -68,6 +68,6 @@ pub(super) fn known_rule(set: &PolicySet, id: &str) -> Result<(), u8> {
     let help = crate::diagnostic::did_you_mean(id, known)
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default();
-    eprintln!("error: no rule `{id}`{help}");
+    err_line!("error: no rule `{id}`{help}");
     Err(EXIT_INVALID)
 }

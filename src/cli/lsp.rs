@@ -54,7 +54,7 @@ pub fn run(_args: LspArgs) -> u8 {
         Err(_) => return EXIT_INVALID,
     };
     if let Err(e) = connection.initialize(capabilities) {
-        eprintln!("error: {e}");
+        err_line!("error: {e}");
         return EXIT_INVALID;
     }
     let mut server = Server {

@@ -1,5 +1,20 @@
 //! The commands, one file each.
 
+/// `eprintln!` that ignores a closed stderr (`edict check 2>&1 | head -1`),
+/// where `eprintln!` would panic.
+macro_rules! err_line {
+    ($($arg:tt)*) => {
+        $crate::cli::err(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprint!` that ignores a closed stderr.
+macro_rules! err_text {
+    ($($arg:tt)*) => {
+        $crate::cli::err(&format!($($arg)*))
+    };
+}
+
 mod check;
 mod diff;
 mod eval;
@@ -91,6 +106,12 @@ pub(crate) fn out(text: &str) {
         .and_then(|()| stdout.flush());
 }
 
+/// Writes to stderr, ignoring a closed pipe.
+pub(crate) fn err(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 /// Policy paths, defaulting to the current directory.
 fn paths_or_default(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     if paths.is_empty() {
@@ -143,7 +164,7 @@ fn emit_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap, format: Dia
     match format {
         DiagnosticFormat::Pretty => {
             let color = use_color(std::io::stderr().is_terminal());
-            eprint!("{}", render_diagnostics(diagnostics, sources, color));
+            err_text!("{}", render_diagnostics(diagnostics, sources, color));
         }
         DiagnosticFormat::Json => {
             for d in diagnostics {

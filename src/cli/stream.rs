@@ -98,12 +98,12 @@ impl Progress {
             }
             _ => String::new(),
         };
-        eprint!("\r\x1b[K{records} records, {rate:.0}/s{eta}");
+        err_text!("\r\x1b[K{records} records, {rate:.0}/s{eta}");
     }
 
     fn finish(&self) {
         if self.shown {
-            eprint!("\r\x1b[K");
+            err_text!("\r\x1b[K");
         }
     }
 }
@@ -162,7 +162,7 @@ pub fn run(
                 Box::new(BufReader::with_capacity(1 << 16, counting))
             }
             Err(e) => {
-                eprintln!("error: cannot read stream `{file}`: {e}");
+                err_line!("error: cannot read stream `{file}`: {e}");
                 return EXIT_INVALID;
             }
         }
@@ -276,9 +276,10 @@ pub fn run(
                 let _ = writeln!(out, "{v}");
             }
             let _ = out.flush();
-            eprintln!(
+            err_line!(
                 "{} records streamed, {} malformed lines rejected",
-                summary.records, summary.rejected
+                summary.records,
+                summary.rejected
             );
             if summary.rejected > 0 {
                 EXIT_INVALID
@@ -290,7 +291,7 @@ pub fn run(
         }
         Err(e) => {
             let _ = out.flush();
-            eprintln!("error: reading stream `{file}`: {e}");
+            err_line!("error: reading stream `{file}`: {e}");
             EXIT_INVALID
         }
     }

@@ -81,7 +81,7 @@ pub fn run(args: WatchArgs) -> u8 {
     if let Err(e) = ctrlc::set_handler(move || {
         let _ = stop.send(Msg::Stop);
     }) {
-        eprintln!("error: cannot handle Ctrl-C: {e}");
+        err_line!("error: cannot handle Ctrl-C: {e}");
         return EXIT_INVALID;
     }
     let mut watcher = match notify::recommended_watcher(move |res| {
@@ -89,7 +89,7 @@ pub fn run(args: WatchArgs) -> u8 {
     }) {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("error: cannot watch files: {e}");
+            err_line!("error: cannot watch files: {e}");
             return EXIT_INVALID;
         }
     };
@@ -106,14 +106,14 @@ pub fn run(args: WatchArgs) -> u8 {
             (parent(root), RecursiveMode::NonRecursive)
         };
         if let Err(e) = watcher.watch(&target, mode) {
-            eprintln!("error: cannot watch `{}`: {e}", target.display());
+            err_line!("error: cannot watch `{}`: {e}", target.display());
             return EXIT_INVALID;
         }
     }
     let facts_dirs: BTreeSet<PathBuf> = facts_files.iter().map(|f| parent(f)).collect();
     for dir in &facts_dirs {
         if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
-            eprintln!("error: cannot watch `{}`: {e}", dir.display());
+            err_line!("error: cannot watch `{}`: {e}", dir.display());
             return EXIT_INVALID;
         }
     }

@@ -232,6 +232,27 @@ fn a_closed_output_pipe_ends_quietly() {
 }
 
 #[test]
+fn a_closed_error_pipe_ends_quietly() {
+    use std::io::Read;
+    let dir = TempDir::new("closed-stderr");
+    let broken: String = (0..300)
+        .map(|i| format!("rule r{i} {{ for p in people\n require p.a == = }}\n"))
+        .collect();
+    dir.write("p.edict", &broken);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edict"))
+        .args(["check", dir.0.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start edict");
+    let mut errors = child.stderr.take().expect("stderr");
+    let mut first = [0u8; 5];
+    errors.read_exact(&mut first).expect("some output");
+    drop(errors);
+    // 300 diagnostics overflow the pipe's buffer, so later writes meet the closed pipe.
+    assert_eq!(child.wait().expect("wait").code(), Some(2));
+}
+
+#[test]
 fn a_use_applies_to_its_own_file_only() {
     let dir = TempDir::new("use-per-file");
     dir.write("a.edict", "use std.time\nrule reviewed {\n  for r in reviews\n  require time.days_overdue(r.due) == 0\n}\n");
