@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::{emit_diagnostics, DiagnosticFormat, EXIT_INVALID, EXIT_NONCOMPLIANT, EXIT_OK};
-use crate::eval::stream::{evaluate_stream, StreamEvent};
+use crate::eval::stream::{evaluate_stream, StreamEvent, Streamed};
 use crate::ir::Level;
 use crate::{EvalOptions, Facts, Outcome, PolicySet};
 
@@ -284,8 +284,10 @@ pub fn run(
     let result = evaluate_stream(
         program,
         facts,
-        name,
-        &plan.streamed,
+        Streamed {
+            name,
+            rules: &plan.streamed,
+        },
         input,
         options,
         render,

@@ -46,6 +46,15 @@ pub struct StreamSummary {
     pub register: Vec<RegisterEntry>,
 }
 
+/// The streamed fact and the rules that run once per record.
+#[derive(Debug, Clone, Copy)]
+pub struct Streamed<'a> {
+    /// The fact each line is bound to, as a one-element list.
+    pub name: &'a str,
+    /// Indexes of the rules whose first `for` iterates it.
+    pub rules: &'a [usize],
+}
+
 /// Lines a batch holds at most, when streaming on several threads.
 const BATCH_LINES: usize = 1024;
 /// Bytes of input a batch holds at most (a longer single line still makes one batch).
@@ -239,13 +248,16 @@ fn merge_registers(into: &mut Registers, part: Registers) {
 pub fn evaluate_stream<R: Send>(
     program: &Program,
     facts: &Facts,
-    name: &str,
-    streamed: &[usize],
+    stream: Streamed<'_>,
     mut input: impl BufRead,
     options: &EvalOptions,
     render: impl Fn(StreamEvent<'_>) -> R + Sync,
     mut sink: impl FnMut(R),
 ) -> std::io::Result<StreamSummary> {
+    let Streamed {
+        name,
+        rules: streamed,
+    } = stream;
     let mut main = Worker::new(program, facts, name, streamed, options);
     let mut registers = Registers::default();
     let mut summary = StreamSummary::default();
