@@ -276,15 +276,21 @@ pub fn evaluate_stream<R: Send>(
     } else {
         let threads = options.threads;
         let render = &render;
+        // Any idle worker takes the next batch; results are put back in order.
+        let (to_workers, jobs) = std::sync::mpsc::channel::<(usize, Batch)>();
+        let jobs = std::sync::Mutex::new(jobs);
         std::thread::scope(|s| {
-            let mut to_workers = Vec::with_capacity(threads);
-            let mut from_workers = Vec::with_capacity(threads);
+            let (done_tx, from_workers) = std::sync::mpsc::channel::<(usize, Done<R>)>();
             for _ in 0..threads {
-                let (tx, rx) = std::sync::mpsc::channel::<Batch>();
-                let (done_tx, done_rx) = std::sync::mpsc::channel::<Done<R>>();
+                let (jobs, done_tx) = (&jobs, done_tx.clone());
                 s.spawn(move || {
                     let mut w = Worker::new(program, facts, name, streamed, options);
-                    for batch in rx {
+                    loop {
+                        let job = match jobs.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((k, batch)) = job else { break };
                         let mut registers = Registers::default();
                         let mut part = StreamSummary::default();
                         let mut out = Vec::new();
@@ -297,20 +303,24 @@ pub fn evaluate_stream<R: Send>(
                             records: part.records,
                             rejected: part.rejected,
                         };
-                        if done_tx.send(done).is_err() {
+                        if done_tx.send((k, done)).is_err() {
                             break;
                         }
                     }
                 });
-                to_workers.push(tx);
-                from_workers.push(done_rx);
             }
-            // Batch k goes to worker k % threads, and is collected from it in turn.
+            drop(done_tx);
+            let mut early = std::collections::BTreeMap::new();
             let mut collect = |k: usize| -> std::io::Result<()> {
-                let done = from_workers
-                    .get(k % threads)
-                    .and_then(|rx| rx.recv().ok())
-                    .ok_or_else(|| std::io::Error::other("a stream worker stopped"))?;
+                let done = loop {
+                    if let Some(done) = early.remove(&k) {
+                        break done;
+                    }
+                    let (j, done) = from_workers
+                        .recv()
+                        .map_err(|_| std::io::Error::other("a stream worker stopped"))?;
+                    early.insert(j, done);
+                };
                 done.out.into_iter().for_each(&mut sink);
                 merge_registers(&mut registers, done.registers);
                 summary.records += done.records;
@@ -326,10 +336,7 @@ pub fn evaluate_stream<R: Send>(
                         collect(collected)?;
                         collected += 1;
                     }
-                    let sent_ok = to_workers
-                        .get(sent % threads)
-                        .is_some_and(|tx| tx.send(batch).is_ok());
-                    if !sent_ok {
+                    if to_workers.send((sent, batch)).is_err() {
                         return Err(std::io::Error::other("a stream worker stopped"));
                     }
                     sent += 1;
