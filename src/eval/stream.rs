@@ -56,9 +56,9 @@ pub struct Streamed<'a> {
 }
 
 /// Lines a batch holds at most, when streaming on several threads.
-const BATCH_LINES: usize = 1024;
+const BATCH_LINES: usize = 256;
 /// Bytes of input a batch holds at most (a longer single line still makes one batch).
-const BATCH_BYTES: usize = 1 << 20;
+const BATCH_BYTES: usize = 1 << 18;
 /// Batches read but not yet written, per worker thread.
 const IN_FLIGHT_PER_THREAD: usize = 2;
 
