@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::{emit_diagnostics, DiagnosticFormat, EXIT_INVALID, EXIT_NONCOMPLIANT, EXIT_OK};
-use crate::eval::stream::{evaluate_stream, StreamEvent};
+use crate::eval::stream::{evaluate_stream, StreamEvent, Streamed};
 use crate::ir::Level;
 use crate::{EvalOptions, Facts, Outcome, PolicySet};
 
@@ -108,6 +108,88 @@ impl Progress {
     }
 }
 
+/// One output line, rendered on a worker thread, written in input order.
+struct Rendered {
+    /// The record's line (0 for rules that do not stream), for the progress bar.
+    line: usize,
+    /// The outcome's index in pass, fail, waived, error; none for a rejected line.
+    outcome: Option<usize>,
+    /// An enforced rule at or above `--fail-on` failed or errored.
+    noncompliant: bool,
+    /// The JSON object, without its newline; empty for nothing to write.
+    text: String,
+}
+
+/// Renders one stream event as its JSON Lines object.
+fn render(
+    program: &crate::ir::Program,
+    today: chrono::NaiveDate,
+    fail_on: crate::ir::Severity,
+    ev: StreamEvent<'_>,
+) -> Rendered {
+    match ev {
+        StreamEvent::Subject {
+            line,
+            id,
+            rule,
+            result,
+        } => {
+            let Some(r) = program.rules.get(rule) else {
+                return Rendered {
+                    line,
+                    outcome: None,
+                    noncompliant: false,
+                    text: String::new(),
+                };
+            };
+            let enforced = r.level == Level::Mandatory && r.effective.is_none_or(|d| d <= today);
+            let noncompliant = matches!(result.outcome, Outcome::Fail | Outcome::Error)
+                && enforced
+                && r.severity >= fail_on;
+            let outcome = match result.outcome {
+                Outcome::Pass => 0,
+                Outcome::Fail => 1,
+                Outcome::Waived => 2,
+                Outcome::Error => 3,
+            };
+            let messages: Vec<&str> = result.messages.iter().map(|m| m.text.as_str()).collect();
+            let mut v = serde_json::json!({
+                "rule": &*r.id,
+                "subject": result.subject,
+                "outcome": result.outcome,
+                "messages": messages,
+            });
+            if line > 0 {
+                v["line"] = line.into();
+                v["id"] = id.map_or(serde_json::Value::Null, serde_json::Value::from);
+            }
+            if let Some(d) = result.due {
+                v["due"] = d.to_string().into();
+            }
+            if let Some(w) = &result.waived_by {
+                v["waived_by"] = format!("{}/{}", w.waiver, w.entry).into();
+            }
+            Rendered {
+                line,
+                outcome: Some(outcome),
+                noncompliant,
+                text: v.to_string(),
+            }
+        }
+        StreamEvent::Rejected { line, message } => Rendered {
+            line,
+            outcome: None,
+            noncompliant: false,
+            text: serde_json::json!({
+                "line": line,
+                "outcome": "rejected",
+                "messages": [message],
+            })
+            .to_string(),
+        },
+    }
+}
+
 /// Splits `NAME=FILE`.
 pub fn parse_spec(spec: &str) -> Result<(String, String), String> {
     match spec.split_once('=') {
@@ -184,61 +266,33 @@ pub fn run(
     }
     // pass, fail, waived, error
     let mut counts = [0usize; 4];
-    let result = evaluate_stream(program, facts, name, &plan.streamed, input, options, |ev| {
-        let line = match ev {
-            StreamEvent::Subject {
-                line,
-                id,
-                rule,
-                result,
-            } => {
-                if let Some(p) = progress.as_mut() {
-                    p.tick(line);
-                }
-                let Some(r) = program.rules.get(rule) else {
-                    return;
-                };
-                let enforced =
-                    r.level == Level::Mandatory && r.effective.is_none_or(|d| d <= today);
-                if matches!(result.outcome, Outcome::Fail | Outcome::Error)
-                    && enforced
-                    && r.severity >= fail_on
-                {
-                    noncompliant = true;
-                }
-                counts[match result.outcome {
-                    Outcome::Pass => 0,
-                    Outcome::Fail => 1,
-                    Outcome::Waived => 2,
-                    Outcome::Error => 3,
-                }] += 1;
-                let messages: Vec<&str> = result.messages.iter().map(|m| m.text.as_str()).collect();
-                let mut v = serde_json::json!({
-                    "rule": &*r.id,
-                    "subject": result.subject,
-                    "outcome": result.outcome,
-                    "messages": messages,
-                });
-                if line > 0 {
-                    v["line"] = line.into();
-                    v["id"] = id.map_or(serde_json::Value::Null, serde_json::Value::from);
-                }
-                if let Some(d) = result.due {
-                    v["due"] = d.to_string().into();
-                }
-                if let Some(w) = &result.waived_by {
-                    v["waived_by"] = format!("{}/{}", w.waiver, w.entry).into();
-                }
-                v
+    let render = |ev: StreamEvent<'_>| render(program, today, fail_on, ev);
+    let sink = |r: Rendered| {
+        if let Some(p) = progress.as_mut() {
+            p.tick(r.line);
+        }
+        if let Some(i) = r.outcome {
+            if let Some(c) = counts.get_mut(i) {
+                *c += 1;
             }
-            StreamEvent::Rejected { line, message } => serde_json::json!({
-                "line": line,
-                "outcome": "rejected",
-                "messages": [message],
-            }),
-        };
-        let _ = writeln!(out, "{line}");
-    });
+        }
+        noncompliant |= r.noncompliant;
+        if !r.text.is_empty() {
+            let _ = writeln!(out, "{}", r.text);
+        }
+    };
+    let result = evaluate_stream(
+        program,
+        facts,
+        Streamed {
+            name,
+            rules: &plan.streamed,
+        },
+        input,
+        options,
+        render,
+        sink,
+    );
     if let Some(p) = &progress {
         p.finish();
     }

@@ -46,63 +46,150 @@ pub struct StreamSummary {
     pub register: Vec<RegisterEntry>,
 }
 
-/// Evaluates `streamed` rules once per line of `input` and every other rule
-/// once; `on_event` sees each outcome as it is decided.
-pub fn evaluate_stream(
-    program: &Program,
-    facts: &Facts,
-    name: &str,
-    streamed: &[usize],
-    input: impl BufRead,
-    options: &EvalOptions,
-    mut on_event: impl FnMut(StreamEvent<'_>),
-) -> std::io::Result<StreamSummary> {
-    let mut m = Machine::new(program, facts, options.now);
-    m.max_steps = options.max_steps;
-    m.limits = options.limits;
-    let slot = program.facts.iter().position(|f| &**f == name);
-    let mut registers = Registers::default();
-    let selected = |i: usize| {
-        program.rules.get(i).is_some_and(|r| {
-            options
+/// The streamed fact and the rules that run once per record.
+#[derive(Debug, Clone, Copy)]
+pub struct Streamed<'a> {
+    /// The fact each line is bound to, as a one-element list.
+    pub name: &'a str,
+    /// Indexes of the rules whose first `for` iterates it.
+    pub rules: &'a [usize],
+}
+
+/// Lines a batch holds at most, when streaming on several threads.
+const BATCH_LINES: usize = 256;
+/// Bytes of input a batch holds at most (a longer single line still makes one batch).
+const BATCH_BYTES: usize = 1 << 18;
+/// Batches read but not yet written, per worker thread.
+const IN_FLIGHT_PER_THREAD: usize = 2;
+
+/// Consecutive lines of the stream: their text and 1-based line numbers.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    /// (line number, byte range in `text`) of each non-blank line.
+    lines: Vec<(usize, std::ops::Range<usize>)>,
+}
+
+/// What a worker hands back for one batch.
+struct Done<R> {
+    out: Vec<R>,
+    registers: Registers,
+    records: usize,
+    rejected: usize,
+}
+
+/// Reads up to a batch of lines; the line counter `n` counts every line read,
+/// blank ones too. A read error ends the batch and is returned beside it.
+fn read_batch(input: &mut impl BufRead, n: &mut usize) -> (Batch, Option<std::io::Error>) {
+    let mut batch = Batch::default();
+    while batch.lines.len() < BATCH_LINES && batch.text.len() < BATCH_BYTES {
+        let start = batch.text.len();
+        match input.read_line(&mut batch.text) {
+            Ok(0) => break,
+            Ok(_) => {
+                *n += 1;
+                // As `BufRead::lines`: drop "\n", then a "\r" before it.
+                let mut end = batch.text.len();
+                if batch.text[start..end].ends_with('\n') {
+                    end -= 1;
+                    if batch.text[start..end].ends_with('\r') {
+                        end -= 1;
+                    }
+                }
+                if !batch.text[start..end].trim().is_empty() {
+                    batch.lines.push((*n, start..end));
+                }
+            }
+            Err(e) => return (batch, Some(e)),
+        }
+    }
+    (batch, None)
+}
+
+/// One evaluator of streamed records: a machine with the streamed name's slot.
+struct Worker<'p, 'o> {
+    program: &'p Program,
+    m: Machine<'p>,
+    slot: Option<usize>,
+    streamed: &'o [usize],
+    options: &'o EvalOptions,
+    interner: Interner,
+}
+
+impl<'p, 'o> Worker<'p, 'o> {
+    fn new(
+        program: &'p Program,
+        facts: &Facts,
+        name: &str,
+        streamed: &'o [usize],
+        options: &'o EvalOptions,
+    ) -> Self {
+        let mut m = Machine::new(program, facts, options.now);
+        m.max_steps = options.max_steps;
+        m.limits = options.limits;
+        let slot = program.facts.iter().position(|f| &**f == name);
+        if let Some(s) = slot.and_then(|s| m.facts.get_mut(s)) {
+            *s = Some(Value::list(Vec::new()));
+        }
+        Worker {
+            program,
+            m,
+            slot,
+            streamed,
+            options,
+            interner: Interner::default(),
+        }
+    }
+
+    fn selected(&self, i: usize) -> bool {
+        self.program.rules.get(i).is_some_and(|r| {
+            self.options
                 .rules
                 .as_ref()
                 .is_none_or(|only| only.iter().any(|o| **o == *r.id))
         })
-    };
-    if let Some(s) = slot.and_then(|s| m.facts.get_mut(s)) {
-        *s = Some(Value::list(Vec::new()));
     }
-    for (i, rule) in program.rules.iter().enumerate() {
-        if streamed.contains(&i) || !selected(i) {
-            continue;
-        }
-        let result = m.run_rule(rule, &mut registers);
-        for s in &result.subjects {
-            on_event(StreamEvent::Subject {
-                line: 0,
-                id: None,
-                rule: i,
-                result: s,
-            });
+
+    /// Runs every selected rule that does not stream, with the name bound to `[]`.
+    fn run_unstreamed(
+        &mut self,
+        registers: &mut Registers,
+        on_event: &mut impl FnMut(StreamEvent<'_>),
+    ) {
+        for (i, rule) in self.program.rules.iter().enumerate() {
+            if self.streamed.contains(&i) || !self.selected(i) {
+                continue;
+            }
+            let result = self.m.run_rule(rule, registers);
+            for s in &result.subjects {
+                on_event(StreamEvent::Subject {
+                    line: 0,
+                    id: None,
+                    rule: i,
+                    result: s,
+                });
+            }
         }
     }
-    let mut summary = StreamSummary::default();
-    let mut interner = Interner::default();
-    for (n, line) in input.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record = match json::parse(&line, &mut interner) {
+
+    /// Evaluates one line (1-based `n`); records or rejects it in `summary`.
+    fn run_line(
+        &mut self,
+        n: usize,
+        line: &str,
+        registers: &mut Registers,
+        summary: &mut StreamSummary,
+        on_event: &mut impl FnMut(StreamEvent<'_>),
+    ) {
+        let record = match json::parse(line, &mut self.interner) {
             Ok(v) => v,
             Err(e) => {
                 summary.rejected += 1;
                 on_event(StreamEvent::Rejected {
-                    line: n + 1,
+                    line: n,
                     message: format!("column {}: malformed JSON: {e}", e.column()),
                 });
-                continue;
+                return;
             }
         };
         summary.records += 1;
@@ -110,17 +197,17 @@ pub fn evaluate_stream(
             Some(v @ (Value::Str(_) | Value::Int(_) | Value::Float(_))) => Some(v.to_string()),
             _ => None,
         };
-        if let Some(s) = slot.and_then(|s| m.facts.get_mut(s)) {
+        if let Some(s) = self.slot.and_then(|s| self.m.facts.get_mut(s)) {
             *s = Some(Value::list(vec![record]));
         }
-        for &i in streamed {
-            let Some(rule) = program.rules.get(i).filter(|_| selected(i)) else {
+        for &i in self.streamed {
+            let Some(rule) = self.program.rules.get(i).filter(|_| self.selected(i)) else {
                 continue;
             };
-            let result = m.run_rule(rule, &mut registers);
+            let result = self.m.run_rule(rule, registers);
             for s in &result.subjects {
                 on_event(StreamEvent::Subject {
-                    line: n + 1,
+                    line: n,
                     id: id.clone(),
                     rule: i,
                     result: s,
@@ -128,6 +215,149 @@ pub fn evaluate_stream(
             }
         }
     }
-    summary.register = m.register_hygiene(&registers, options.expiring_within_days);
+
+    fn run_batch(
+        &mut self,
+        batch: &Batch,
+        registers: &mut Registers,
+        summary: &mut StreamSummary,
+        on_event: &mut impl FnMut(StreamEvent<'_>),
+    ) {
+        for (n, range) in &batch.lines {
+            let line = batch.text.get(range.clone()).unwrap_or_default();
+            self.run_line(*n, line, registers, summary, on_event);
+        }
+    }
+}
+
+/// Appends a later part's register bookkeeping, as if one machine had run both.
+fn merge_registers(into: &mut Registers, part: Registers) {
+    for (key, mut subjects) in part.used {
+        into.used.entry(key).or_default().append(&mut subjects);
+    }
+    into.considered.extend(part.considered);
+    for (waiver, at) in part.global_uses {
+        into.global_uses.entry(waiver).or_insert(at);
+    }
+}
+
+/// Evaluates `streamed` rules once per line of `input` and every other rule
+/// once. Each outcome goes through `render` (on a worker thread when
+/// `options.threads` > 1), then `sink` (on the calling thread, in input order).
+/// The sink sees the same sequence at any thread count.
+pub fn evaluate_stream<R: Send>(
+    program: &Program,
+    facts: &Facts,
+    stream: Streamed<'_>,
+    mut input: impl BufRead,
+    options: &EvalOptions,
+    render: impl Fn(StreamEvent<'_>) -> R + Sync,
+    mut sink: impl FnMut(R),
+) -> std::io::Result<StreamSummary> {
+    let Streamed {
+        name,
+        rules: streamed,
+    } = stream;
+    let mut main = Worker::new(program, facts, name, streamed, options);
+    let mut registers = Registers::default();
+    let mut summary = StreamSummary::default();
+    main.run_unstreamed(&mut registers, &mut |ev| sink(render(ev)));
+    let mut n = 0;
+    let error = if options.threads < 2 {
+        loop {
+            let (batch, error) = read_batch(&mut input, &mut n);
+            main.run_batch(&batch, &mut registers, &mut summary, &mut |ev| {
+                sink(render(ev))
+            });
+            if error.is_some() || batch.text.is_empty() {
+                break error;
+            }
+        }
+    } else {
+        let threads = options.threads;
+        let render = &render;
+        // Any idle worker takes the next batch; results are put back in order.
+        let (to_workers, jobs) = std::sync::mpsc::channel::<(usize, Batch)>();
+        let jobs = std::sync::Mutex::new(jobs);
+        std::thread::scope(|s| {
+            let (done_tx, from_workers) = std::sync::mpsc::channel::<(usize, Done<R>)>();
+            for _ in 0..threads {
+                let (jobs, done_tx) = (&jobs, done_tx.clone());
+                s.spawn(move || {
+                    let mut w = Worker::new(program, facts, name, streamed, options);
+                    loop {
+                        let job = match jobs.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((k, batch)) = job else { break };
+                        let mut registers = Registers::default();
+                        let mut part = StreamSummary::default();
+                        let mut out = Vec::new();
+                        w.run_batch(&batch, &mut registers, &mut part, &mut |ev| {
+                            out.push(render(ev))
+                        });
+                        let done = Done {
+                            out,
+                            registers,
+                            records: part.records,
+                            rejected: part.rejected,
+                        };
+                        if done_tx.send((k, done)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut early = std::collections::BTreeMap::new();
+            let mut collect = |k: usize| -> std::io::Result<()> {
+                let done = loop {
+                    if let Some(done) = early.remove(&k) {
+                        break done;
+                    }
+                    let (j, done) = from_workers
+                        .recv()
+                        .map_err(|_| std::io::Error::other("a stream worker stopped"))?;
+                    early.insert(j, done);
+                };
+                done.out.into_iter().for_each(&mut sink);
+                merge_registers(&mut registers, done.registers);
+                summary.records += done.records;
+                summary.rejected += done.rejected;
+                Ok(())
+            };
+            let (mut sent, mut collected) = (0, 0);
+            let error = loop {
+                let (batch, error) = read_batch(&mut input, &mut n);
+                let end = error.is_some() || batch.text.is_empty();
+                if !batch.lines.is_empty() {
+                    if sent - collected >= threads * IN_FLIGHT_PER_THREAD {
+                        collect(collected)?;
+                        collected += 1;
+                    }
+                    if to_workers.send((sent, batch)).is_err() {
+                        return Err(std::io::Error::other("a stream worker stopped"));
+                    }
+                    sent += 1;
+                }
+                if end {
+                    break error;
+                }
+            };
+            drop(to_workers);
+            while collected < sent {
+                collect(collected)?;
+                collected += 1;
+            }
+            Ok(error)
+        })?
+    };
+    if let Some(e) = error {
+        return Err(e);
+    }
+    summary.register = main
+        .m
+        .register_hygiene(&registers, options.expiring_within_days);
     Ok(summary)
 }

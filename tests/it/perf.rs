@@ -461,3 +461,97 @@ fn a_fleet_reads_and_reports_the_same_on_any_number_of_threads() {
     assert_eq!(run("2"), one);
     assert_eq!(run("3"), one);
 }
+
+#[test]
+fn streaming_on_several_threads_writes_the_same_bytes_as_one_thread() {
+    let dir = TempDir::new("pstream");
+    fleet_bytes(
+        &dir,
+        &["--assets", "2500", "--format", "jsonl", "--seed", "5"],
+    );
+    // Malformed, blank and CRLF lines, some near the 1,024-line batch edges,
+    // so rejections must keep their line numbers across batches.
+    let clean = std::fs::read_to_string(dir.0.join("assets.jsonl")).unwrap();
+    let mut input = String::new();
+    for (i, line) in clean.lines().enumerate() {
+        match i {
+            3 | 1023 | 2047 => input.push_str("{\"id\": broken\n"),
+            10 | 1024 => input.push('\n'),
+            _ => {}
+        }
+        input.push_str(line);
+        input.push_str(if i % 7 == 0 { "\r\n" } else { "\n" });
+    }
+    let stream = dir.write("assets.jsonl", &input);
+    let spec = format!("assets={}", stream.display());
+    let shared = dir.0.join("shared.json");
+    let run = |threads: &str, spec: &str| {
+        let out = edict(&[
+            "eval",
+            "examples/hipaa",
+            "--now",
+            "2026-11-01",
+            "--facts",
+            shared.to_str().unwrap(),
+            "--stream",
+            spec,
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("2500 records streamed, 3 malformed lines rejected"),
+            "{}",
+            stderr(&out)
+        );
+        stdout(&out)
+    };
+    let one = run("1", &spec);
+    let rejected: Vec<u64> = one
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["outcome"] == "rejected")
+        .map(|v| v["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rejected, [4, 1026, 2052]);
+    // Waivers were used, so the register's used-by lists are compared too.
+    assert!(one.contains("\"waived_by\""));
+    assert!(one.contains("\"exception\""));
+    for threads in ["2", "3", "8"] {
+        // Not assert_eq!: the output is too long to print usefully.
+        assert!(
+            run(threads, &spec) == one,
+            "--threads {threads} wrote other bytes"
+        );
+    }
+    // From stdin, on two threads, fed from a thread: the output outgrows a pipe.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edict"))
+        .args([
+            "eval",
+            "examples/hipaa",
+            "--now",
+            "2026-11-01",
+            "--facts",
+            shared.to_str().unwrap(),
+            "--stream",
+            "assets=-",
+            "--threads",
+            "2",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(input.as_bytes()).unwrap();
+    });
+    let piped = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert!(
+        stdout(&piped) == one,
+        "stdin on two threads wrote other bytes"
+    );
+}
