@@ -452,6 +452,19 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// An operand's value; a literal is borrowed from the program rather than
+    /// cloned, since every thread evaluating the policy shares it and its
+    /// reference count would bounce between their caches.
+    fn operand(&mut self, x: &'p Expr) -> Result<std::borrow::Cow<'p, Value>> {
+        match &x.kind {
+            ExprKind::Value(v) if self.steps < self.max_steps => {
+                self.steps += 1;
+                Ok(std::borrow::Cow::Borrowed(v))
+            }
+            _ => self.eval(x).map(std::borrow::Cow::Owned),
+        }
+    }
+
     fn binary(&mut self, e: &'p Expr, op: BinOp, lhs: &'p Expr, rhs: &'p Expr) -> Result<Value> {
         match op {
             BinOp::Coalesce => {
@@ -482,8 +495,8 @@ impl<'p> Machine<'p> {
             }
             _ => {}
         }
-        let l = self.eval(lhs)?;
-        let r = self.eval(rhs)?;
+        let l = self.operand(lhs)?;
+        let r = self.operand(rhs)?;
         if op == BinOp::Add {
             self.check_concat(e.span, &l, &r)?;
         }

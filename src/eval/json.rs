@@ -111,16 +111,7 @@ enum Part {
 }
 
 fn split_parse(text: &str, threads: usize, interner: &mut Interner) -> Option<Value> {
-    let fields = top_level_fields(text.as_bytes())?;
-    let mut parts = Vec::with_capacity(fields.len());
-    for (key, value) in fields {
-        let part = if value.len() >= SPLIT_MIN_BYTES && text.as_bytes()[value.start] == b'[' {
-            Part::Split(array_elements(text.as_bytes(), value)?)
-        } else {
-            Part::Whole(value)
-        };
-        parts.push((key, part));
-    }
+    let parts = top_level_fields(text.as_bytes())?;
     let elements: Vec<&std::ops::Range<usize>> = parts
         .iter()
         .filter_map(|(_, p)| match p {
@@ -207,10 +198,11 @@ fn skip_whitespace(b: &[u8], mut i: usize) -> usize {
 fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
     i += 1;
     loop {
-        match b.get(i)? {
+        // Most of a fleet's bytes are string text: jump to what ends it.
+        i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        match b[i] {
             b'"' => return Some(i + 1),
-            b'\\' => i += 2,
-            _ => i += 1,
+            _ => i += 2,
         }
     }
 }
@@ -259,10 +251,10 @@ fn skip_value(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// The key (quotes included) and value ranges of a top-level object's fields;
+/// The keys (quotes included) of a top-level object's fields, and their
+/// values: large arrays as their elements' ranges, anything else whole;
 /// `None` if the document is not an object laid out as JSON requires.
-#[allow(clippy::type_complexity)]
-fn top_level_fields(b: &[u8]) -> Option<Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>> {
+fn top_level_fields(b: &[u8]) -> Option<Vec<(std::ops::Range<usize>, Part)>> {
     let mut i = skip_whitespace(b, 0);
     if b.get(i) != Some(&b'{') {
         return None;
@@ -283,8 +275,19 @@ fn top_level_fields(b: &[u8]) -> Option<Vec<(std::ops::Range<usize>, std::ops::R
                 return None;
             }
             let start = skip_whitespace(b, i + 1);
-            let end = skip_value(b, start)?;
-            fields.push((key, start..end));
+            // An array's elements are found in the same pass that finds its end.
+            let (end, part) = if b.get(start) == Some(&b'[') {
+                let (end, elements) = array_elements(b, start)?;
+                if end - start >= SPLIT_MIN_BYTES {
+                    (end, Part::Split(elements))
+                } else {
+                    (end, Part::Whole(start..end))
+                }
+            } else {
+                let end = skip_value(b, start)?;
+                (end, Part::Whole(start..end))
+            };
+            fields.push((key, part));
             i = skip_whitespace(b, end);
             match b.get(i)? {
                 b',' => i = skip_whitespace(b, i + 1),
@@ -299,20 +302,22 @@ fn top_level_fields(b: &[u8]) -> Option<Vec<(std::ops::Range<usize>, std::ops::R
     (skip_whitespace(b, i) == b.len()).then_some(fields)
 }
 
-/// The ranges of the elements of the array spanning `range`.
-fn array_elements(b: &[u8], range: std::ops::Range<usize>) -> Option<Vec<std::ops::Range<usize>>> {
-    let mut i = skip_whitespace(b, range.start + 1);
+/// The end of the array starting at `b[start] == b'['`, and its elements' ranges.
+fn array_elements(b: &[u8], start: usize) -> Option<(usize, Vec<std::ops::Range<usize>>)> {
+    let mut i = skip_whitespace(b, start + 1);
     let mut elements = Vec::new();
     if b.get(i) == Some(&b']') {
-        return (i + 1 == range.end).then_some(elements);
+        return Some((i + 1, elements));
     }
     loop {
+        // Two levels below the document (object, array), an element may
+        // nest SCAN_MAX_DEPTH deep, well inside serde_json's own limit.
         let end = skip_value(b, i)?;
         elements.push(i..end);
         i = skip_whitespace(b, end);
         match b.get(i)? {
             b',' => i = skip_whitespace(b, i + 1),
-            b']' => return (i + 1 == range.end).then_some(elements),
+            b']' => return Some((i + 1, elements)),
             _ => return None,
         }
     }
