@@ -241,12 +241,15 @@ fn run_report(mut args: EvalArgs) -> u8 {
     match &args.output {
         None => {
             let color = format == Format::Pretty && use_color(std::io::stdout().is_terminal());
-            super::out(&report.render_on(format, color, threads));
+            let stdout = std::io::stdout().lock();
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout);
+            // A reader that stops early (`| head`) is not an error.
+            let _ = report
+                .write_to(&mut w, format, color, threads)
+                .and_then(|()| std::io::Write::flush(&mut w));
         }
         Some(path) => {
-            if let Err(e) =
-                write_atomically(path, report.render_on(format, false, threads).as_bytes())
-            {
+            if let Err(e) = write_atomically(path, |w| report.write_to(w, format, false, threads)) {
                 err_line!("error: cannot write `{}`: {e}", path.display());
                 return EXIT_INVALID;
             }
@@ -295,16 +298,19 @@ fn command_line() -> Vec<String> {
 
 /// Writes a file through a temporary sibling and a rename, so readers never
 /// see half a report and a killed run leaves the old file (or none).
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+fn write_atomically(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use std::io::Write as _;
     // A device or pipe (`--output /dev/null`, `/dev/stdout`, a FIFO) is
     // written in place: renaming a file over it would replace it, and as
     // root that deletes /dev/null for the whole machine.
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(bytes));
+        let file = std::fs::OpenOptions::new().write(true).open(path)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        write(&mut w)?;
+        return w.flush();
     }
     // A link keeps pointing at the report: the file it names is replaced.
     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -317,9 +323,10 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
+    let result = std::fs::File::create(&tmp).and_then(|file| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        write(&mut w)?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()
     });
     let result = result.and_then(|()| std::fs::rename(&tmp, &path));
     if result.is_err() {

@@ -8,3 +8,9 @@ pub fn render(report: &Report) -> String {
     out.push('\n');
     out
 }
+
+/// Writes the document [`render`] renders, without holding it whole.
+pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
+}

@@ -1,5 +1,7 @@
 //! JSON Lines: the evidence first, one line per subject (passes included), totals last.
 
+use std::io::Write;
+
 use serde::Serialize;
 
 use super::{Evidence, Finding, Report, RuleReport, Summary};
@@ -45,61 +47,69 @@ struct TotalsLine<'a> {
     summary: &'a Summary,
 }
 
-/// Outcome lines below this are written on one thread.
-const PARALLEL_MIN_LINES: usize = 4096;
+/// Outcome lines serialized per thread at a time: each thread's buffer is
+/// reused for the next block, so the whole report is never held in memory.
+const BLOCK_LINES: usize = 8192;
 
 /// Renders one JSON object a line, each with a `type`: `evidence`, `outcome`,
-/// `totals`; outcome lines are serialized on up to `threads` threads, in
-/// contiguous runs joined in order, so the text is the same at any count.
-///
-/// Lines are serialized straight into the output: a fleet's report has hundreds
-/// of thousands of them, and building each as a `serde_json::Value` first cost
-/// more than evaluating the policy.
+/// `totals`.
 pub fn render(report: &Report, threads: usize) -> String {
     let mut out = Vec::new();
+    // Writing to memory cannot fail; serde_json writes only valid UTF-8.
+    let _ = write(report, threads, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the lines [`render`] renders. Outcome lines are serialized in
+/// blocks, each block's lines split among up to `threads` threads and written
+/// in order, so the text is the same at any count.
+///
+/// Lines are serialized straight into buffers: a fleet's report has hundreds
+/// of thousands of them, and building each as a `serde_json::Value` first cost
+/// more than evaluating the policy.
+pub fn write(report: &Report, threads: usize, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut head = Vec::new();
     line(
-        &mut out,
+        &mut head,
         &EvidenceLine {
             r#type: "evidence",
             tool: report.tool.name,
             evidence: &report.evidence,
         },
     );
+    out.write_all(&head)?;
     let outcomes: Vec<_> = report.outcomes().collect();
-    let threads = threads.clamp(1, outcomes.len() / PARALLEL_MIN_LINES + 1);
-    if threads == 1 {
-        outcome_lines(&mut out, &outcomes);
-    } else {
-        let per_thread = outcomes.len().div_ceil(threads);
-        let parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = outcomes
-                .chunks(per_thread)
-                .map(|chunk| {
-                    scope.spawn(move || {
-                        let mut part = Vec::new();
-                        outcome_lines(&mut part, chunk);
-                        part
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().unwrap_or_default())
-                .collect()
+    let threads = threads.max(1);
+    let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); threads];
+    for block in outcomes.chunks(BLOCK_LINES * threads) {
+        let per_thread = block.len().div_ceil(threads);
+        if threads == 1 || block.len() < BLOCK_LINES {
+            buffers[0].clear();
+            outcome_lines(&mut buffers[0], block);
+            out.write_all(&buffers[0])?;
+            continue;
+        }
+        std::thread::scope(|scope| {
+            for (buffer, chunk) in buffers.iter_mut().zip(block.chunks(per_thread)) {
+                scope.spawn(move || {
+                    buffer.clear();
+                    outcome_lines(buffer, chunk);
+                });
+            }
         });
-        for part in parts {
-            out.extend_from_slice(&part);
+        for buffer in buffers.iter().take(block.len().div_ceil(per_thread)) {
+            out.write_all(buffer)?;
         }
     }
+    let mut tail = Vec::new();
     line(
-        &mut out,
+        &mut tail,
         &TotalsLine {
             r#type: "totals",
             summary: &report.summary,
         },
     );
-    // serde_json writes only valid UTF-8.
-    String::from_utf8(out).unwrap_or_default()
+    out.write_all(&tail)
 }
 
 type OutcomeRef<'a> = (&'a RuleReport, &'a str, Option<&'a Finding>);

@@ -483,10 +483,34 @@ impl Report {
     /// Renders the report like [`Report::render`], using up to `threads`
     /// threads where the format allows (JSON Lines); the text is the same.
     pub fn render_on(&self, format: Format, color: bool, threads: usize) -> String {
+        let mut out = Vec::new();
+        // Writing to memory cannot fail, and every format writes UTF-8.
+        let _ = self.write_to(&mut out, format, color, threads);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Writes the report as [`Report::render_on`] renders it. JSON and JSON
+    /// Lines are serialized straight into `out`, never held whole: a fleet's
+    /// report is hundreds of megabytes.
+    pub fn write_to(
+        &self,
+        out: &mut dyn std::io::Write,
+        format: Format,
+        color: bool,
+        threads: usize,
+    ) -> std::io::Result<()> {
+        match format {
+            Format::Json => json::write(self, out),
+            Format::Jsonl => jsonl::write(self, threads, out),
+            _ => out.write_all(self.render_text(format, color).as_bytes()),
+        }
+    }
+
+    fn render_text(&self, format: Format, color: bool) -> String {
         match format {
             Format::Pretty => pretty::render(self, color),
             Format::Json => json::render(self),
-            Format::Jsonl => jsonl::render(self, threads),
+            Format::Jsonl => jsonl::render(self, 1),
             Format::Sarif => sarif::render(self),
             Format::Junit => junit::render(self),
             Format::Markdown => markdown::render(self),
