@@ -49,24 +49,7 @@ impl<'p> Machine<'p> {
                     })
                 }
             },
-            ExprKind::Str(parts) => {
-                let mut out = String::new();
-                for part in parts {
-                    match part {
-                        StrPart::Text(t) => out.push_str(t),
-                        StrPart::Expr(x) => match self.eval(x)? {
-                            Value::Str(s) => out.push_str(&s),
-                            v => {
-                                use std::fmt::Write;
-                                // Writing to a String cannot fail.
-                                let _ = write!(out, "{v}");
-                            }
-                        },
-                    }
-                    self.check_string_len(e.span, out.len())?;
-                }
-                Ok(Value::str(&out))
-            }
+            ExprKind::Str(parts) => Ok(Value::str(&self.interpolate(e, parts)?)),
             ExprKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
@@ -168,6 +151,40 @@ impl<'p> Machine<'p> {
                 Ok(Value::Bool(*all))
             }
         }
+    }
+
+    /// Evaluates an expression as text, as a subject name or message: an
+    /// interpolated string is built once, straight into the result.
+    pub(crate) fn text(&mut self, e: &'p Expr) -> Result<String> {
+        match &e.kind {
+            ExprKind::Str(parts) => {
+                self.steps += 1;
+                if self.steps > self.max_steps {
+                    return self.eval(e).map(Value::into_text);
+                }
+                self.interpolate(e, parts)
+            }
+            _ => self.eval(e).map(Value::into_text),
+        }
+    }
+
+    fn interpolate(&mut self, e: &'p Expr, parts: &'p [StrPart]) -> Result<String> {
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                StrPart::Text(t) => out.push_str(t),
+                StrPart::Expr(x) => match self.eval(x)? {
+                    Value::Str(s) => out.push_str(&s),
+                    v => {
+                        use std::fmt::Write;
+                        // Writing to a String cannot fail.
+                        let _ = write!(out, "{v}");
+                    }
+                },
+            }
+            self.check_string_len(e.span, out.len())?;
+        }
+        Ok(out)
     }
 
     /// Runs `f` for each element of a loop that passes its filter; `f`

@@ -245,8 +245,8 @@ impl<'p> Machine<'p> {
         // Evaluated once: every binding exists here, so the clause's value is
         // the name; only subjects without a clause need the default naming.
         let clause_name = match &rule.subject {
-            Some(s) => match self.eval(s) {
-                Ok(v) => Some(v.into_text()),
+            Some(s) => match self.text(s) {
+                Ok(name) => Some(name),
                 Err(e) => return self.error_subject(rule, all, e),
             },
             None => None,
@@ -327,7 +327,7 @@ impl<'p> Machine<'p> {
             failed.push(q.span);
         }
         let text = match &q.message {
-            Some(m) => self.eval(m)?.into_text(),
+            Some(m) => self.text(m)?,
             None => q.text.clone(),
         };
         Ok(Some(Message { text, span: q.span }))
