@@ -220,23 +220,27 @@ fn run_report(mut args: EvalArgs) -> u8 {
     for e in &facts.rejected {
         err_line!("warning: {e}; the record was left out");
     }
-    let mut report = Report::new(
-        set.program(),
-        &evaluation,
-        &ReportOptions {
-            policy_files: set
-                .program()
-                .sources
-                .iter()
-                .map(|(_, s)| s.name.clone())
-                .filter(|n| !n.starts_with('<'))
-                .collect(),
-            facts: args.facts.clone(),
-            fail_on: Some(fail_on),
-            facts_inputs: facts.inputs.clone(),
-            command_line: command_line(),
-        },
-    );
+    let report_options = ReportOptions {
+        policy_files: set
+            .program()
+            .sources
+            .iter()
+            .map(|(_, s)| s.name.clone())
+            .filter(|n| !n.starts_with('<'))
+            .collect(),
+        facts: args.facts.clone(),
+        fail_on: Some(fail_on),
+        facts_inputs: facts.inputs.clone(),
+        command_line: command_line(),
+    };
+    // The report takes the evaluation's strings unless --explain still needs them.
+    let (mut report, evaluation) = if args.explain {
+        let report = Report::new(set.program(), &evaluation, &report_options);
+        (report, Some(evaluation))
+    } else {
+        let report = Report::from_evaluation(set.program(), evaluation, &report_options);
+        (report, None)
+    };
     report.account_records(&facts);
     match &args.output {
         None => {
@@ -261,24 +265,26 @@ fn run_report(mut args: EvalArgs) -> u8 {
             );
         }
     }
-    if args.explain && format == Format::Pretty {
+    if let (Some(evaluation), Format::Pretty) = (&evaluation, format) {
         super::out(&format!(
             "\n{}",
-            super::explain::render(&set, &evaluation, &explained)
+            super::explain::render(&set, evaluation, &explained)
         ));
     }
     // The facts can be large; the operating system reclaims them faster
     // than freeing a million small allocations one by one.
     let records_left_out = !facts.rejected.is_empty();
+    let compliant = report.summary.compliant;
     std::mem::forget(facts);
     std::mem::forget(evaluation);
+    std::mem::forget(report);
     if records_left_out && args.exit_zero {
         // A map step must not pass a partition that skipped input: the same
         // rule as a malformed streamed line.
         err_line!("error: records were left out, so --exit-zero does not apply");
         return EXIT_INVALID;
     }
-    if report.summary.compliant {
+    if compliant {
         EXIT_OK
     } else {
         EXIT_NONCOMPLIANT

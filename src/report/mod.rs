@@ -385,6 +385,16 @@ impl Report {
 
     /// Builds the report of an evaluation.
     pub fn new(program: &Program, evaluation: &Evaluation, options: &ReportOptions) -> Report {
+        Report::from_evaluation(program, evaluation.clone(), options)
+    }
+
+    /// Builds the report of an evaluation, taking its subject names and
+    /// messages rather than copying them (a fleet has hundreds of thousands).
+    pub fn from_evaluation(
+        program: &Program,
+        evaluation: Evaluation,
+        options: &ReportOptions,
+    ) -> Report {
         let fail_on = options.fail_on.unwrap_or(Severity::Info);
         let mut summary = Summary {
             compliant: true,
@@ -392,7 +402,7 @@ impl Report {
             ..Summary::default()
         };
         let mut rules = Vec::new();
-        for result in &evaluation.rules {
+        for result in evaluation.rules {
             let rule = &program.rules[result.rule];
             let counts = Counts {
                 pass: result.count(Outcome::Pass),
@@ -409,6 +419,15 @@ impl Report {
             if result.enforced && rule.severity >= fail_on && counts.fail + counts.error > 0 {
                 summary.compliant = false;
             }
+            let mut findings = Vec::with_capacity(result.subjects.len() - counts.pass);
+            let mut passed = Vec::with_capacity(counts.pass);
+            for s in result.subjects {
+                if s.outcome == Outcome::Pass {
+                    passed.push(s.subject);
+                } else {
+                    findings.push(finding(program, s));
+                }
+            }
             rules.push(RuleReport {
                 id: rule.id.to_string(),
                 title: rule.title.clone(),
@@ -419,18 +438,8 @@ impl Report {
                 remediation: rule.remediation.clone(),
                 location: program.sources.location(rule.name_span),
                 counts,
-                findings: result
-                    .subjects
-                    .iter()
-                    .filter(|s| s.outcome != Outcome::Pass)
-                    .map(|s| finding(program, s))
-                    .collect(),
-                passed: result
-                    .subjects
-                    .iter()
-                    .filter(|s| s.outcome == Outcome::Pass)
-                    .map(|s| s.subject.clone())
-                    .collect(),
+                findings,
+                passed,
             });
         }
         let policy_files = policy_file_digests(program);
@@ -585,33 +594,33 @@ impl Format {
     }
 }
 
-fn finding(program: &Program, s: &SubjectResult) -> Finding {
+fn finding(program: &Program, s: SubjectResult) -> Finding {
     Finding {
-        subject: s.subject.clone(),
+        subject: s.subject,
         outcome: s.outcome,
         messages: s
             .messages
-            .iter()
+            .into_iter()
             .map(|m| FindingMessage {
-                message: m.text.clone(),
+                message: m.text,
                 location: program.sources.location(m.span),
             })
             .collect(),
         due: s.due.map(|d| d.to_string()),
         days_overdue: s.days_overdue,
-        waived_by: s.waived_by.as_ref().map(|w| WaivedBy {
-            waiver: w.waiver.clone(),
-            entry: w.entry.clone(),
-            approver: w.approver.clone(),
-            expires: w.expires.clone(),
+        waived_by: s.waived_by.map(|w| WaivedBy {
+            waiver: w.waiver,
+            entry: w.entry,
+            approver: w.approver,
+            expires: w.expires,
         }),
         rejected: s
             .rejected
-            .iter()
+            .into_iter()
             .map(|r| RejectedEntry {
-                waiver: r.waiver.clone(),
-                entry: r.entry.clone(),
-                reasons: r.reasons.clone(),
+                waiver: r.waiver,
+                entry: r.entry,
+                reasons: r.reasons,
             })
             .collect(),
     }
