@@ -412,16 +412,7 @@ fn a_rule_that_cannot_stream_is_rejected_before_anything_runs() {
 #[test]
 fn a_fleet_reads_and_reports_the_same_on_any_number_of_threads() {
     let dir = TempDir::new("threads-fleet");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"))
-        .args(["--assets", "2000", "--seed", "7", "--out"])
-        .arg(&dir.0)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fleet_bytes(&dir, &["--assets", "2000", "--seed", "7"]);
     let fleet = dir.0.join("fleet.json");
     assert!(
         std::fs::metadata(&fleet).unwrap().len() > 1 << 20,
