@@ -92,8 +92,13 @@ pub fn write(report: &Report, threads: usize, out: &mut dyn Write) -> std::io::R
         std::thread::scope(|scope| {
             for (buffer, chunk) in buffers.iter_mut().zip(block.chunks(per_thread)) {
                 scope.spawn(move || {
-                    buffer.clear();
-                    outcome_lines(buffer, chunk);
+                    // Written through a vector on this thread's own stack: the
+                    // vectors in `buffers` share a cache line, and updating
+                    // their lengths from two cores made every write bounce it.
+                    let mut local = std::mem::take(buffer);
+                    local.clear();
+                    outcome_lines(&mut local, chunk);
+                    *buffer = local;
                 });
             }
         });
