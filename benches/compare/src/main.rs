@@ -56,8 +56,9 @@ fn main() {
             "rego" => rego(&text, &now, RegoMode::Vm),
             "rego-data" => rego(&text, &now, RegoMode::VmData),
             "rego-interp" => rego(&text, &now, RegoMode::Interpreter),
-            "cli" => {
-                let (v, seconds, kb) = cli(&edict_bin(&flag("--edict")), &file, &now);
+            "cli" | "cli-jsonl" => {
+                let format = if mode == "cli" { "json" } else { "jsonl" };
+                let (v, seconds, kb) = cli(&edict_bin(&flag("--edict")), &file, &now, format);
                 own = Some((seconds, kb));
                 v
             }
@@ -375,25 +376,12 @@ fn edict_bin(flag: &Option<String>) -> std::path::PathBuf {
         .unwrap_or_else(|e| die(&e.to_string()))
 }
 
-/// The report format (a') asks the CLI for: `json` unless
-/// `EDICT_COMPARE_CLI_FORMAT=jsonl`.
-fn cli_format() -> &'static str {
-    match std::env::var("EDICT_COMPARE_CLI_FORMAT").as_deref() {
-        Ok("jsonl") => "jsonl",
-        Ok("json") | Err(_) => "json",
-        Ok(other) => die(&format!(
-            "EDICT_COMPARE_CLI_FORMAT={other}: expected json or jsonl"
-        )),
-    }
-}
-
-/// (a') `edict eval … --rule patch_sla --format json` as a whole process,
+/// (a') `edict eval … --rule patch_sla --format FORMAT` as a whole process,
 /// writing to a temporary file. Returns the failing subjects read back from
 /// that file, the process's wall time in seconds (reading back not
 /// included) and its peak resident memory in KB.
-fn cli(edict: &std::path::Path, file: &str, now: &str) -> (Vec<String>, f64, u64) {
+fn cli(edict: &std::path::Path, file: &str, now: &str, format: &str) -> (Vec<String>, f64, u64) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hipaa");
-    let format = cli_format();
     let out_path =
         std::env::temp_dir().join(format!("edict-compare-{}.{format}", std::process::id()));
     let start = Instant::now();
@@ -473,7 +461,11 @@ fn modes(edict: &std::path::Path) -> Vec<(&'static str, String)> {
     if edict.exists() {
         m.push((
             "cli",
-            format!("(a') edict CLI, whole process, --format {}", cli_format()),
+            "(a') edict CLI, whole process, --format json".to_string(),
+        ));
+        m.push((
+            "cli-jsonl",
+            "(a') edict CLI, whole process, --format jsonl".to_string(),
         ));
     } else {
         eprintln!(
