@@ -82,29 +82,41 @@ pub fn write(report: &Report, threads: usize, out: &mut dyn Write) -> std::io::R
     let threads = threads.max(1);
     let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); threads];
     for block in outcomes.chunks(BLOCK_LINES * threads) {
-        let per_thread = block.len().div_ceil(threads);
         if threads == 1 || block.len() < BLOCK_LINES {
             buffers[0].clear();
             outcome_lines(&mut buffers[0], block);
             out.write_all(&buffers[0])?;
             continue;
         }
-        std::thread::scope(|scope| {
-            for (buffer, chunk) in buffers.iter_mut().zip(block.chunks(per_thread)) {
-                scope.spawn(move || {
-                    // Written through a vector on this thread's own stack: the
-                    // vectors in `buffers` share a cache line, and updating
-                    // their lengths from two cores made every write bounce it.
-                    let mut local = std::mem::take(buffer);
-                    local.clear();
-                    outcome_lines(&mut local, chunk);
-                    *buffer = local;
-                });
-            }
+        let per_thread = block.len().div_ceil(threads);
+        let rendered: std::io::Result<Vec<Vec<u8>>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = buffers
+                .drain(..)
+                .zip(block.chunks(per_thread))
+                .map(|(mut buffer, chunk)| {
+                    // Each worker owns its vector: vectors side by side in one
+                    // array share a cache line, and updating their lengths
+                    // from two cores made every write bounce it.
+                    scope.spawn(move || {
+                        buffer.clear();
+                        outcome_lines(&mut buffer, chunk);
+                        buffer
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join()
+                        .map_err(|_| std::io::Error::other("a report worker failed"))
+                })
+                .collect()
         });
-        for buffer in buffers.iter().take(block.len().div_ceil(per_thread)) {
+        buffers = rendered?;
+        for buffer in &buffers {
             out.write_all(buffer)?;
         }
+        buffers.resize_with(threads, Vec::new);
     }
     let mut tail = Vec::new();
     line(

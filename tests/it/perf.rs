@@ -546,3 +546,31 @@ fn streaming_on_several_threads_writes_the_same_bytes_as_one_thread() {
         "stdin on two threads wrote other bytes"
     );
 }
+
+/// A report of more lines than several rounds of per-thread blocks: JSON
+/// Lines rendered on worker threads while earlier blocks are written is the
+/// same text as rendered on one thread.
+#[test]
+fn json_lines_rendered_on_several_threads_equal_one_thread() {
+    let set = PolicySet::from_sources([(
+        "p.edict".to_string(),
+        "rule trained {\n  for p in people\n  subject p.id\n  require p.trained else \"{p.id} is not trained\"\n}\n"
+            .to_string(),
+    )])
+    .map_err(|f| f.diagnostics)
+    .unwrap();
+    let people: Vec<serde_json::Value> = (0..70_000)
+        .map(|i| json!({"id": format!("p{i}"), "trained": i % 3 == 0}))
+        .collect();
+    let facts = Facts::from_json_str(&json!({ "people": people }).to_string()).unwrap();
+    let ev = set.evaluate(&facts, &EvalOptions::default());
+    let report = edict::report::Report::new(set.program(), &ev, &Default::default());
+    let one = report.render_on(edict::report::Format::Jsonl, false, 1);
+    assert_eq!(one.lines().count(), 70_002);
+    for threads in [2, 3] {
+        assert_eq!(
+            report.render_on(edict::report::Format::Jsonl, false, threads),
+            one
+        );
+    }
+}
