@@ -136,9 +136,48 @@ pub fn render_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap, color
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     for d in diagnostics {
-        let report = d.render(sources);
-        let _ = handler.render_report(&mut out, report.as_ref());
+        if on_a_long_line(d, sources) {
+            out.push_str(&plain_diagnostic(d, sources));
+        } else {
+            let report = d.render(sources);
+            let _ = handler.render_report(&mut out, report.as_ref());
+        }
         out.push('\n');
+    }
+    out
+}
+
+/// Lines longer than this are not excerpted: miette panics formatting some
+/// of them (a generated policy can put megabytes on one line), and an
+/// excerpt of such a line would not help anyone.
+const MAX_EXCERPT_LINE: usize = 1_000;
+
+/// Whether the diagnostic's span starts on a line too long to excerpt.
+fn on_a_long_line(d: &Diagnostic, sources: &SourceMap) -> bool {
+    let text = &*sources.get(d.span.source).text;
+    let at = (d.span.start as usize).min(text.len());
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    end - start > MAX_EXCERPT_LINE
+}
+
+/// A diagnostic as plain lines: code and message, where, and help.
+fn plain_diagnostic(d: &Diagnostic, sources: &SourceMap) -> String {
+    let loc = d.location(sources);
+    let mut out = format!(
+        "{}[{}]: {}\n  --> {}:{}:{}\n",
+        match d.severity {
+            crate::diagnostic::Severity::Error => "error",
+            crate::diagnostic::Severity::Warning => "warning",
+        },
+        d.code,
+        d.message,
+        loc.file,
+        loc.line,
+        loc.column
+    );
+    if let Some(help) = &d.help {
+        out.push_str(&format!("  help: {help}\n"));
     }
     out
 }

@@ -45,6 +45,8 @@ pub(super) struct Lowerer<'t> {
     base: usize,
     /// Problems found while lowering (bad literals).
     pub diagnostics: Vec<Diagnostic>,
+    /// `if` and `any`/`all` expressions around the one being lowered.
+    branching: usize,
 }
 
 impl<'t> Lowerer<'t> {
@@ -54,6 +56,7 @@ impl<'t> Lowerer<'t> {
             text,
             base: 0,
             diagnostics: Vec::new(),
+            branching: 0,
         }
     }
 
@@ -428,6 +431,38 @@ impl<'t> Lowerer<'t> {
                 Some(inner) => self.expr(inner),
                 None => self.placeholder(span),
             },
+            Rule::if_expr | Rule::quantifier if self.branching >= super::MAX_OPERATORS => {
+                // `else if` chains and nested `any`/`all` need no brackets, so
+                // the bracket limit does not bound them; unbounded, the
+                // recursive passes after this one exhaust the stack.
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0008",
+                        span,
+                        format!(
+                            "`if` and `any`/`all` nest more than {} levels deep",
+                            super::MAX_OPERATORS
+                        ),
+                    )
+                    .with_label("this expression")
+                    .with_help("name intermediate values with `let`, `const` or `fn`"),
+                );
+                self.placeholder(span)
+            }
+            Rule::if_expr | Rule::quantifier => {
+                self.branching += 1;
+                let lowered = self.branch(pair, span);
+                self.branching -= 1;
+                lowered
+            }
+            Rule::operation => self.operation(pair.into_inner()),
+            _ => self.operand(pair),
+        }
+    }
+
+    /// Lowers an `if` or a quantifier.
+    fn branch(&mut self, pair: Pair<'_, Rule>, span: Span) -> Expr {
+        match pair.as_rule() {
             Rule::if_expr => {
                 let mut parts = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
                 let (Some(c), Some(t), Some(o)) = (parts.next(), parts.next(), parts.next()) else {
@@ -459,8 +494,7 @@ impl<'t> Lowerer<'t> {
                     span,
                 }
             }
-            Rule::operation => self.operation(pair.into_inner()),
-            _ => self.operand(pair),
+            _ => self.placeholder(span),
         }
     }
 

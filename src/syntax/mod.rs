@@ -93,8 +93,8 @@ pub fn parse_partial(sources: &SourceMap, id: SourceId) -> (ast::File, Vec<Diagn
             let mut diagnostics = Vec::new();
             for (start, end) in declaration_chunks(text) {
                 let chunk = text.get(start..end).unwrap_or("");
-                if let Some(span) = too_deep(id, chunk, start) {
-                    diagnostics.push(too_deep_error(span));
+                if let Some(deep) = too_deep(id, chunk, start) {
+                    diagnostics.push(deep.diagnostic());
                     continue;
                 }
                 match EdictParser::parse(Rule::file, chunk) {
@@ -228,8 +228,8 @@ fn parse_whole(sources: &SourceMap, id: SourceId) -> Result<ast::File, Failed> {
         )
         .with_help("split the policy set into several files")]));
     }
-    if let Some(span) = too_deep(id, text, 0) {
-        return Err(Failed::Limit(vec![too_deep_error(span)]));
+    if let Some(deep) = too_deep(id, text, 0) {
+        return Err(Failed::Limit(vec![deep.diagnostic()]));
     }
     let (file, diagnostics) = match parse_in_parallel(id, text) {
         Some(parsed) => parsed,
@@ -345,30 +345,86 @@ fn parse_in_parallel(id: SourceId, text: &str) -> Option<(ast::File, Vec<Diagnos
     Some((ast::File { decls }, diagnostics))
 }
 
-/// The E0008 error for nesting past [`MAX_NESTING`] at `span`.
-fn too_deep_error(span: Span) -> Diagnostic {
-    Diagnostic::error(
-        "E0008",
-        span,
-        format!("nesting deeper than {MAX_NESTING} levels"),
-    )
-    .with_label("too deep here")
-    .with_help("name intermediate values with `let` or `fn`")
+/// Most `if`, `any` and `all` one declaration may hold. They nest without
+/// brackets, and the parser recurses once per level: far past any real
+/// policy, this keeps a hostile chain (`else if` a hundred thousand times)
+/// from exhausting its stack. Lowering then refuses nesting past
+/// [`MAX_OPERATORS`] levels with a precise span.
+pub const MAX_BRANCHES: usize = 10_000;
+
+/// Input the recursive parser must not be given.
+enum TooDeep {
+    /// Brackets nested past [`MAX_NESTING`], at this span.
+    Brackets(Span),
+    /// A declaration with more than [`MAX_BRANCHES`] branching keywords.
+    Branches(Span),
 }
 
-/// Finds the first bracket or operator chain nested past the limit, so the
-/// recursive parser never meets input that could exhaust its stack. `text`
-/// starts at byte `base` of the source (a part parsed on its own): every text
-/// given to the parser is checked, since a part can be nested where the whole
-/// file reads as one long string.
-fn too_deep(id: SourceId, text: &str, base: usize) -> Option<Span> {
+impl TooDeep {
+    /// The E0008 error for it.
+    fn diagnostic(&self) -> Diagnostic {
+        match self {
+            TooDeep::Brackets(span) => Diagnostic::error(
+                "E0008",
+                *span,
+                format!("nesting deeper than {MAX_NESTING} levels"),
+            )
+            .with_label("too deep here"),
+            TooDeep::Branches(span) => Diagnostic::error(
+                "E0008",
+                *span,
+                format!("more than {MAX_BRANCHES} `if`, `any` and `all` in one declaration"),
+            )
+            .with_label("one too many here"),
+        }
+        .with_help("name intermediate values with `let` or `fn`")
+    }
+}
+
+/// Finds the first bracket nested past the limit, or the first declaration
+/// with too many branching keywords, so the recursive parser never meets
+/// input that could exhaust its stack. `text` starts at byte `base` of the
+/// source (a part parsed on its own): every text given to the parser is
+/// checked, since a part can be nested where the whole file reads as one
+/// long string.
+fn too_deep(id: SourceId, text: &str, base: usize) -> Option<TooDeep> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut in_string = false;
     let mut interpolation_depths: Vec<usize> = Vec::new();
+    let mut branches = 0usize;
+    let mut after_dot = false;
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
+        if !in_string && (c.is_ascii_alphabetic() || c == b'_') {
+            let start = i;
+            while bytes
+                .get(i)
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            {
+                i += 1;
+            }
+            let word = &bytes[start..i];
+            // A field may be named like a keyword (`x.rule`): only a word
+            // that is not a field counts.
+            if !after_dot {
+                if matches!(word, b"if" | b"any" | b"all") {
+                    branches += 1;
+                    if branches > MAX_BRANCHES {
+                        return Some(TooDeep::Branches(Span::new(id, base + start, base + i)));
+                    }
+                } else if depth == 0 && DECLARATION_KEYWORDS.iter().any(|k| k.as_bytes() == word) {
+                    // A declaration starts: a new count of branches begins.
+                    branches = 0;
+                }
+            }
+            after_dot = false;
+            continue;
+        }
+        if !in_string && !c.is_ascii_whitespace() {
+            after_dot = c == b'.';
+        }
         if in_string {
             match c {
                 b'\\' => i += 1,
@@ -400,7 +456,7 @@ fn too_deep(id: SourceId, text: &str, base: usize) -> Option<Span> {
             }
         }
         if depth > MAX_NESTING {
-            return Some(Span::new(id, base + i, base + i + 1));
+            return Some(TooDeep::Brackets(Span::new(id, base + i, base + i + 1)));
         }
         i += 1;
     }

@@ -35,6 +35,39 @@ fn long_operator_chains_are_refused_with_e0008() {
 }
 
 #[test]
+fn long_if_and_quantifier_chains_are_refused_with_e0008() {
+    let rule = |body: String| format!("rule r {{\n  for p in people\n  require {body}\n}}\n");
+    let cases = [
+        // Past the nesting limit: lowering refuses them, with the span.
+        (
+            rule("if p.a then true else ".repeat(200) + "false"),
+            "nest more than 128 levels",
+        ),
+        (rule("any x in p.xs: ".repeat(20_000) + "true"), "E0008"),
+        // Far past it: refused before parsing, which would exhaust the stack.
+        (
+            rule("any x in p.xs: ".repeat(250_000) + "true"),
+            "more than 10000 `if`, `any` and `all` in one declaration",
+        ),
+    ];
+    for (text, expected) in cases {
+        let out = check_text(&text);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(expected) && !err.contains("panicked"), "{err}");
+    }
+    // The count is per declaration: many plain `if`s across rules are fine.
+    let many: String = (0..2)
+        .map(|r| {
+            let requires = "  require if p.a then true else false\n".repeat(6_000);
+            format!("rule r{r} {{\n  for p in people\n{requires}}}\n")
+        })
+        .collect();
+    let out = check_text(&many);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
 fn the_largest_allowed_expression_still_evaluates() {
     // 64 levels of brackets, each chaining 128 operators: the bounds together.
     let mut expr = String::from("1");
