@@ -152,13 +152,17 @@ pub fn render_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap, color
 /// excerpt of such a line would not help anyone.
 const MAX_EXCERPT_LINE: usize = 1_000;
 
-/// Whether the diagnostic's span starts on a line too long to excerpt.
+/// Whether any span the diagnostic excerpts starts on a line too long for it.
 fn on_a_long_line(d: &Diagnostic, sources: &SourceMap) -> bool {
-    let text = &*sources.get(d.span.source).text;
-    let at = (d.span.start as usize).min(text.len());
-    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-    end - start > MAX_EXCERPT_LINE
+    std::iter::once(d.span)
+        .chain(d.related.iter().map(|(span, _)| *span))
+        .any(|span| {
+            let text = &*sources.get(span.source).text;
+            let at = (span.start as usize).min(text.len());
+            let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+            end - start > MAX_EXCERPT_LINE
+        })
 }
 
 /// A diagnostic as plain lines: code and message, where, and help.

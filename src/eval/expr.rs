@@ -157,11 +157,9 @@ impl<'p> Machine<'p> {
     /// interpolated string is built once, straight into the result.
     pub(crate) fn text(&mut self, e: &'p Expr) -> Result<String> {
         match &e.kind {
-            ExprKind::Str(parts) => {
+            // Counted as `eval` counts it; at the budget's end, `eval` reports it.
+            ExprKind::Str(parts) if self.steps < self.max_steps => {
                 self.steps += 1;
-                if self.steps > self.max_steps {
-                    return self.eval(e).map(Value::into_text);
-                }
                 self.interpolate(e, parts)
             }
             _ => self.eval(e).map(Value::into_text),

@@ -38,29 +38,27 @@ pub struct Interner {
 
 impl Interner {
     fn key(&mut self, k: &str) -> Str {
-        if let Some(s) = self.keys.get(k) {
-            return s.clone();
-        }
-        let s: Str = Arc::from(k);
-        if self.keys.len() < MAX_INTERNED {
-            self.keys.insert(s.clone());
-        }
-        s
+        intern(&mut self.keys, MAX_INTERNED, k)
     }
 
     fn value(&mut self, v: &str) -> Str {
         if v.len() > SHORT_STRING {
             return Arc::from(v);
         }
-        if let Some(s) = self.values.get(v) {
-            return s.clone();
-        }
-        let s: Str = Arc::from(v);
-        if self.values.len() < MAX_INTERNED_VALUES {
-            self.values.insert(s.clone());
-        }
-        s
+        intern(&mut self.values, MAX_INTERNED_VALUES, v)
     }
+}
+
+/// The shared copy of `s` in `table`, added while the table holds fewer than `cap`.
+fn intern(table: &mut HashSet<Str, foldhash::fast::RandomState>, cap: usize, s: &str) -> Str {
+    if let Some(shared) = table.get(s) {
+        return shared.clone();
+    }
+    let shared: Str = Arc::from(s);
+    if table.len() < cap {
+        table.insert(shared.clone());
+    }
+    shared
 }
 
 /// Parses one JSON document into a value; errors carry serde_json's line and column.

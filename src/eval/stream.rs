@@ -280,7 +280,11 @@ pub fn evaluate_stream<R: Send>(
         let (to_workers, jobs) = std::sync::mpsc::channel::<(usize, Batch)>();
         let jobs = std::sync::Mutex::new(jobs);
         std::thread::scope(|s| {
-            let (done_tx, from_workers) = std::sync::mpsc::channel::<(usize, Done<R>)>();
+            // Owned here, so that returning early closes the queue and the
+            // workers waiting on it end, rather than the scope waiting on them.
+            let to_workers = to_workers;
+            // `None`: evaluating the batch panicked.
+            let (done_tx, from_workers) = std::sync::mpsc::channel::<(usize, Option<Done<R>>)>();
             for _ in 0..threads {
                 let (jobs, done_tx) = (&jobs, done_tx.clone());
                 s.spawn(move || {
@@ -291,19 +295,25 @@ pub fn evaluate_stream<R: Send>(
                             Err(_) => break,
                         };
                         let Ok((k, batch)) = job else { break };
-                        let mut registers = Registers::default();
-                        let mut part = StreamSummary::default();
-                        let mut out = Vec::new();
-                        w.run_batch(&batch, &mut registers, &mut part, &mut |ev| {
-                            out.push(render(ev))
-                        });
-                        let done = Done {
-                            out,
-                            registers,
-                            records: part.records,
-                            rejected: part.rejected,
-                        };
-                        if done_tx.send((k, done)).is_err() {
+                        // A panic would leave batch `k` missing and the writer
+                        // waiting for it forever: it is reported instead.
+                        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            let mut registers = Registers::default();
+                            let mut part = StreamSummary::default();
+                            let mut out = Vec::new();
+                            w.run_batch(&batch, &mut registers, &mut part, &mut |ev| {
+                                out.push(render(ev))
+                            });
+                            Done {
+                                out,
+                                registers,
+                                records: part.records,
+                                rejected: part.rejected,
+                            }
+                        }))
+                        .ok();
+                        let failed = done.is_none();
+                        if done_tx.send((k, done)).is_err() || failed {
                             break;
                         }
                     }
@@ -321,6 +331,12 @@ pub fn evaluate_stream<R: Send>(
                         .map_err(|_| std::io::Error::other("a stream worker stopped"))?;
                     early.insert(j, done);
                 };
+                let done = done.ok_or_else(|| {
+                    std::io::Error::other(
+                        "evaluating a batch of lines failed (an internal error; please report it); \
+                         the lines after the last one written were not evaluated",
+                    )
+                })?;
                 done.out.into_iter().for_each(&mut sink);
                 merge_registers(&mut registers, done.registers);
                 summary.records += done.records;
@@ -360,4 +376,56 @@ pub fn evaluate_stream<R: Send>(
         .m
         .register_hygiene(&registers, options.expiring_within_days);
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch that panics on a worker ends the stream with an error: before,
+    /// the writer waited for that batch forever.
+    #[test]
+    fn a_failing_worker_ends_the_stream_with_an_error() {
+        let set = crate::PolicySet::from_sources([(
+            "p.edict".to_string(),
+            "rule r {\n  for a in assets\n  require a.ok\n}\n".to_string(),
+        )])
+        .map_err(|f| f.diagnostics)
+        .unwrap();
+        let input = "{\"ok\": true}\n".repeat(2_000);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let options = EvalOptions {
+                threads: 2,
+                ..EvalOptions::default()
+            };
+            let mut written = 0;
+            let result = evaluate_stream(
+                set.program(),
+                &Facts::default(),
+                Streamed {
+                    name: "assets",
+                    rules: &[0],
+                },
+                input.as_bytes(),
+                &options,
+                |ev| {
+                    if let StreamEvent::Subject { line: 1_000, .. } = ev {
+                        panic!("injected failure");
+                    }
+                },
+                |()| written += 1,
+            );
+            let _ = tx.send((result.map(|s| s.records), written));
+        });
+        let (result, written) = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the stream hung after a worker failed");
+        let error = result.expect_err("a failed batch must not pass");
+        assert!(error.to_string().contains("please report it"), "{error}");
+        assert!(
+            written < 1_000,
+            "{written} outcomes written past the failure"
+        );
+    }
 }

@@ -51,16 +51,8 @@ struct TotalsLine<'a> {
 /// reused for the next block, so the whole report is never held in memory.
 const BLOCK_LINES: usize = 8192;
 
-/// Renders one JSON object a line, each with a `type`: `evidence`, `outcome`,
-/// `totals`.
-pub fn render(report: &Report, threads: usize) -> String {
-    let mut out = Vec::new();
-    // Writing to memory cannot fail; serde_json writes only valid UTF-8.
-    let _ = write(report, threads, &mut out);
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// Writes the lines [`render`] renders. Outcome lines are serialized in
+/// Writes one JSON object a line, each with a `type`: `evidence`, `outcome`,
+/// `totals`. Outcome lines are serialized in
 /// blocks, each block's lines split among up to `threads` threads and written
 /// in order, so the text is the same at any count.
 ///

@@ -508,23 +508,16 @@ impl Report {
         color: bool,
         threads: usize,
     ) -> std::io::Result<()> {
-        match format {
-            Format::Json => json::write(self, out),
-            Format::Jsonl => jsonl::write(self, threads, out),
-            _ => out.write_all(self.render_text(format, color).as_bytes()),
-        }
-    }
-
-    fn render_text(&self, format: Format, color: bool) -> String {
-        match format {
+        let text = match format {
+            Format::Json => return json::write(self, out),
+            Format::Jsonl => return jsonl::write(self, threads, out),
             Format::Pretty => pretty::render(self, color),
-            Format::Json => json::render(self),
-            Format::Jsonl => jsonl::render(self, 1),
             Format::Sarif => sarif::render(self),
             Format::Junit => junit::render(self),
             Format::Markdown => markdown::render(self),
             Format::Html => html::render(self),
-        }
+        };
+        out.write_all(text.as_bytes())
     }
 
     /// One line for a terminal: totals and the verdict.
