@@ -184,6 +184,15 @@ fn the_threads_option_keeps_the_report_byte_for_byte() {
     assert_eq!(zero.status.code(), Some(2));
 }
 
+/// A generated fleet's assets as JSON Lines (the shared facts stay in `dir`).
+fn jsonl_fleet(dir: &TempDir, assets: &str, seed: &str) -> String {
+    fleet_bytes(
+        dir,
+        &["--assets", assets, "--format", "jsonl", "--seed", seed],
+    );
+    std::fs::read_to_string(dir.0.join("assets.jsonl")).unwrap()
+}
+
 fn fleet_bytes(dir: &TempDir, args: &[&str]) -> Vec<(String, Vec<u8>)> {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"))
         .args(args)
@@ -280,11 +289,7 @@ fn batch_outcomes(report: &serde_json::Value) -> Vec<(String, String, String)> {
 #[test]
 fn streaming_reports_the_outcomes_a_batch_run_reports() {
     let dir = TempDir::new("stream");
-    fleet_bytes(
-        &dir,
-        &["--assets", "60", "--format", "jsonl", "--seed", "3"],
-    );
-    let lines = std::fs::read_to_string(dir.0.join("assets.jsonl")).unwrap();
+    let lines = jsonl_fleet(&dir, "60", "3");
     let assets: Vec<serde_json::Value> = lines
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -456,13 +461,10 @@ fn a_fleet_reads_and_reports_the_same_on_any_number_of_threads() {
 #[test]
 fn streaming_on_several_threads_writes_the_same_bytes_as_one_thread() {
     let dir = TempDir::new("pstream");
-    fleet_bytes(
-        &dir,
-        &["--assets", "2500", "--format", "jsonl", "--seed", "5"],
-    );
-    // Malformed, blank and CRLF lines, some near the 1,024-line batch edges,
-    // so rejections must keep their line numbers across batches.
-    let clean = std::fs::read_to_string(dir.0.join("assets.jsonl")).unwrap();
+    let clean = jsonl_fleet(&dir, "2500", "5");
+    // Malformed, blank and CRLF lines, some at the edges of 256-line batches
+    // (lines 1,024 and 2,048), so rejections must keep their line numbers
+    // across batches.
     let mut input = String::new();
     for (i, line) in clean.lines().enumerate() {
         match i {
