@@ -159,6 +159,10 @@ fn run_report(mut args: EvalArgs) -> u8 {
     let mut facts = Facts::default();
     facts.skip_malformed_records = !args.strict;
     facts.parse_threads = threads;
+    // `--explain` shows the values it meets, so it needs them all.
+    if !args.explain {
+        facts.demand = Some(std::sync::Arc::new(set.demand()));
+    }
     let schema = set.program().schema.as_deref();
     let mut errors = Vec::new();
     for spec in &args.facts {

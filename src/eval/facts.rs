@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
+use std::sync::Arc;
+
+use super::demand::Demand;
 use super::load::{self, Format, Violation};
 use super::value::{Str, Value};
 use crate::schema::Schema;
@@ -23,6 +26,9 @@ pub struct Facts {
     pub rejected: Vec<FactsError>,
     /// Threads for parsing a large JSON document (0 or 1: the calling thread only).
     pub parse_threads: usize,
+    /// What the policy can observe of the facts; JSON read without a schema
+    /// is built only that far (`None`: everything).
+    pub demand: Option<Arc<Demand>>,
 }
 
 /// One facts input as given on the command line.
@@ -158,14 +164,22 @@ impl Facts {
         mount: Option<&str>,
         text: &str,
     ) -> Result<(), FactsError> {
-        let value = super::json::parse_parallel(text, self.parse_threads, &mut Default::default())
-            .map_err(|e| FactsError::Syntax {
-                path: name.to_string(),
-                format: "JSON",
-                line: e.line(),
-                column: e.column(),
-                reason: strip_position(&e.to_string()),
-            })?;
+        let everything = Demand::everything();
+        let demand = self.demand.as_deref().unwrap_or(&everything);
+        let shape = match mount {
+            Some(key) => demand.key(key),
+            None => demand.root(),
+        };
+        let mut interner = super::json::Interner::default();
+        let value =
+            super::json::parse_parallel(text, self.parse_threads, demand, shape, &mut interner)
+                .map_err(|e| FactsError::Syntax {
+                    path: name.to_string(),
+                    format: "JSON",
+                    line: e.line(),
+                    column: e.column(),
+                    reason: strip_position(&e.to_string()),
+                })?;
         match (mount, value) {
             (Some(key), value) => self.insert(name, key, value),
             (None, Value::Object(map)) => {
@@ -363,8 +377,17 @@ impl Facts {
         mount: Option<&str>,
         schema: &Schema,
     ) -> Option<Vec<(String, Value)>> {
+        // Schema validation reads every value, so everything is built.
+        let everything = Demand::everything();
         let mut interner = super::json::Interner::default();
-        let value = super::json::parse_parallel(text, self.parse_threads, &mut interner).ok()?;
+        let value = super::json::parse_parallel(
+            text,
+            self.parse_threads,
+            &everything,
+            everything.root(),
+            &mut interner,
+        )
+        .ok()?;
         // The position-keeping reader reports a repeated top-level key, and
         // reads a record's first value for a repeated field.
         if interner.duplicate_keys {

@@ -1,5 +1,6 @@
 //! Values, facts loading and evaluation.
 
+pub mod demand;
 pub mod explain;
 mod expr;
 pub mod facts;

@@ -4,6 +4,7 @@
 
 use std::io::BufRead;
 
+use super::demand::{Demand, Shape};
 use super::facts::Facts;
 use super::json::{self, Interner};
 use super::outcome::{RegisterEntry, SubjectResult};
@@ -114,6 +115,9 @@ struct Worker<'p, 'o> {
     streamed: &'o [usize],
     options: &'o EvalOptions,
     interner: Interner,
+    /// What the policy observes of the facts and of one record, when only
+    /// that is built.
+    shaping: Option<(&'o Demand, &'o Shape)>,
 }
 
 impl<'p, 'o> Worker<'p, 'o> {
@@ -123,6 +127,7 @@ impl<'p, 'o> Worker<'p, 'o> {
         name: &str,
         streamed: &'o [usize],
         options: &'o EvalOptions,
+        demand: Option<&'o Demand>,
     ) -> Self {
         let mut m = Machine::new(program, facts, options.now);
         m.max_steps = options.max_steps;
@@ -138,6 +143,7 @@ impl<'p, 'o> Worker<'p, 'o> {
             streamed,
             options,
             interner: Interner::default(),
+            shaping: demand.map(|d| (d, json::element_shape(d.key(name)))),
         }
     }
 
@@ -181,7 +187,11 @@ impl<'p, 'o> Worker<'p, 'o> {
         summary: &mut StreamSummary,
         on_event: &mut impl FnMut(StreamEvent<'_>),
     ) {
-        let record = match json::parse(line, &mut self.interner) {
+        let parsed = match self.shaping {
+            Some((demand, record)) => json::parse_shaped(line, demand, record, &mut self.interner),
+            None => json::parse(line, &mut self.interner),
+        };
+        let record = match parsed {
             Ok(v) => v,
             Err(e) => {
                 summary.rejected += 1;
@@ -258,7 +268,13 @@ pub fn evaluate_stream<R: Send>(
         name,
         rules: streamed,
     } = stream;
-    let mut main = Worker::new(program, facts, name, streamed, options);
+    // The record's shape when only what the policy observes is built.
+    let demand = facts
+        .demand
+        .as_ref()
+        .map(|_| Demand::streaming(program, name));
+    let demand = demand.as_ref();
+    let mut main = Worker::new(program, facts, name, streamed, options, demand);
     let mut registers = Registers::default();
     let mut summary = StreamSummary::default();
     main.run_unstreamed(&mut registers, &mut |ev| sink(render(ev)));
@@ -288,7 +304,7 @@ pub fn evaluate_stream<R: Send>(
             for _ in 0..threads {
                 let (jobs, done_tx) = (&jobs, done_tx.clone());
                 s.spawn(move || {
-                    let mut w = Worker::new(program, facts, name, streamed, options);
+                    let mut w = Worker::new(program, facts, name, streamed, options, demand);
                     loop {
                         let job = match jobs.lock() {
                             Ok(rx) => rx.recv(),

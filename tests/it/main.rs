@@ -3,6 +3,7 @@
 mod authoring;
 mod cli;
 mod common;
+mod demand;
 mod docs;
 mod editors;
 mod examples;

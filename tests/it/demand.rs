@@ -1,0 +1,165 @@
+//! Building only the facts a policy reads: the same outcomes, messages and
+//! register as building everything, on the example's facts and on a
+//! generated fleet with awkward records.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use edict::{EvalOptions, Facts, PolicySet};
+
+use crate::common::*;
+
+/// The HIPAA example without its schema: with a schema, facts are validated
+/// whole and built whole.
+fn hipaa_without_schema() -> PolicySet {
+    let dir = root().join("examples/hipaa");
+    let sources = ["patching", "exceptions", "operations", "training"].map(|name| {
+        let path = dir.join(format!("{name}.edict"));
+        (
+            path.display().to_string(),
+            std::fs::read_to_string(&path).unwrap(),
+        )
+    });
+    PolicySet::from_sources(sources)
+        .map_err(|f| f.diagnostics)
+        .unwrap()
+}
+
+/// Every rule's subjects, outcomes, messages and waivers, and the register.
+fn evaluate(
+    set: &PolicySet,
+    inputs: &[(Option<&str>, PathBuf)],
+    read: bool,
+    threads: usize,
+) -> String {
+    let mut facts = Facts::default();
+    facts.parse_threads = threads;
+    if read {
+        facts.demand = Some(Arc::new(set.demand()));
+    }
+    for (mount, path) in inputs {
+        facts.add_source(path, *mount, None, None).unwrap();
+    }
+    let options = EvalOptions {
+        now: edict::eval::value::midnight(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
+        threads,
+        ..EvalOptions::default()
+    };
+    let ev = set.evaluate(&facts, &options);
+    let mut out = String::new();
+    for r in &ev.rules {
+        for s in &r.subjects {
+            out += &format!("{} {s:?}\n", r.rule);
+        }
+    }
+    for e in &ev.register {
+        out += &format!("{e:?}\n");
+    }
+    out
+}
+
+fn same_either_way(set: &PolicySet, inputs: &[(Option<&str>, PathBuf)]) -> String {
+    let all = evaluate(set, inputs, false, 1);
+    for threads in [1, 2] {
+        assert_eq!(
+            evaluate(set, inputs, true, threads),
+            all,
+            "{threads} threads"
+        );
+    }
+    all
+}
+
+#[test]
+fn the_example_reports_the_same_from_the_fields_it_reads() {
+    let dir = root().join("examples/hipaa");
+    let at = |f: &str| dir.join(f);
+    let inputs: Vec<(Option<&str>, PathBuf)> = [
+        "assets.json",
+        "people.json",
+        "exceptions.json",
+        "asset_controls.json",
+        "changes.json",
+        "deployments.json",
+        "scans.json",
+    ]
+    .iter()
+    .map(|f| (None, at(f)))
+    .chain([(Some("kev"), at("kev.json"))])
+    .collect();
+    let all = same_either_way(&hipaa_without_schema(), &inputs);
+    // The example's bad data makes error subjects, whose messages must match.
+    assert!(all.contains("outcome: Error"), "{all}");
+    assert!(all.contains("outcome: Waived"), "{all}");
+}
+
+/// Edits a generated fleet's assets so that values are not what the policy
+/// expects, in every way a message could show them.
+fn awkward(fleet: &Path) -> PathBuf {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fleet).unwrap()).unwrap();
+    let assets = doc["assets"].as_array_mut().unwrap();
+    // Assets with findings, whose first finding the edits below change.
+    let with: Vec<usize> = (0..assets.len())
+        .filter(|&i| {
+            assets[i]["findings"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty())
+        })
+        .take(6)
+        .collect();
+    // Findings as an object: iterating it fails, quoting it.
+    assets[with[2]]["findings"] = serde_json::json!({"cve": "CVE-1", "note": "not a list"});
+    // A misspelt field: reading `severity` fails with a hint naming it.
+    let f = assets[with[0]]["findings"][0].as_object_mut().unwrap();
+    let severity = f.remove("severity").unwrap();
+    f.insert("severty".into(), severity);
+    // A number where a severity goes, and an object for an id.
+    assets[with[1]]["findings"][0]["severity"] = serde_json::json!(5);
+    assets[with[3]]["id"] = serde_json::json!({"x": 1, "y": [2]});
+    // A list where an asset goes: reading its fields fails, quoting it.
+    assets[with[4]] = serde_json::json!([{"id": "z", "os": "x"}, 2]);
+    // No hostname, but a key like it.
+    let a = assets[with[5]].as_object_mut().unwrap();
+    let host = a.remove("hostname").unwrap();
+    a.insert("HostName_".into(), host);
+    let path = fleet.with_file_name("awkward.json");
+    std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn awkward_records_report_the_same_from_the_fields_read() {
+    let dir = TempDir::new("demand-fleet");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"))
+        .args(["--assets", "2000", "--seed", "3", "--out"])
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fleet = awkward(&dir.0.join("fleet.json"));
+    assert!(
+        std::fs::metadata(&fleet).unwrap().len() > 1 << 20,
+        "too small to be parsed on threads"
+    );
+    let all = same_either_way(&hipaa_without_schema(), &[(None, fleet)]);
+    for expected in [
+        "expected a list to iterate over",
+        "did you mean `severty`?",
+        "has no field `hostname`",
+        "x: 1",
+    ] {
+        assert!(
+            all.contains(expected),
+            "no {expected:?} in the outcomes:\n{}",
+            all.lines()
+                .filter(|l| l.contains("Error"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
