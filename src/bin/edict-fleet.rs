@@ -35,6 +35,11 @@ struct Args {
     /// Directory to write into (created if missing).
     #[arg(long, default_value = ".")]
     out: PathBuf,
+    /// Give each finding the text a scanner export carries (title,
+    /// description, solution, plugin output, CVSS): fields patch rules
+    /// do not read. The other values are the same as without it.
+    #[arg(long)]
+    scanner_detail: bool,
 }
 
 /// SplitMix64: small, fast and reproducible everywhere.
@@ -166,6 +171,59 @@ fn asset(rng: &mut Rng, i: usize, exceptions: &mut Vec<Value>) -> Value {
     a
 }
 
+/// Adds to each finding of an asset what a vulnerability scanner's export
+/// carries besides the fields patch rules read, derived from its CVE so the
+/// random stream (and every other value) is the same as without it.
+fn add_scanner_detail(asset: &mut Value) {
+    let Some(findings) = asset["findings"].as_array_mut() else {
+        return;
+    };
+    for f in findings {
+        let cve = f["cve"].as_str().unwrap_or_default().to_string();
+        let n: u64 = cve
+            .rsplit('-')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let score = 4.0 + (n % 60) as f64 / 10.0;
+        f["plugin_id"] = json!(100_000 + n);
+        f["title"] = json!(format!(
+            "vendor{} product{} < {}.{}.{} Multiple Vulnerabilities ({cve})",
+            n % 97,
+            n % 31,
+            n % 9,
+            n % 13,
+            n % 7
+        ));
+        f["description"] = json!(format!(
+            "The version of product{} installed on the remote host is prior to {}.{}.{}. It is, therefore, \
+             affected by multiple vulnerabilities as referenced in the vendor advisory, including {cve}: \
+             a flaw in input validation allows a remote, unauthenticated attacker to execute arbitrary code \
+             or cause a denial of service by sending specially crafted requests. Note that the scanner has \
+             not tested for these issues but has instead relied only on the application's self-reported \
+             version number.",
+            n % 31, n % 9, n % 13, n % 7
+        ));
+        f["solution"] = json!(format!(
+            "Upgrade product{} to version {}.{}.{} or later.",
+            n % 31,
+            n % 9,
+            n % 13 + 1,
+            0
+        ));
+        f["plugin_output"] = json!(format!(
+            "\n  Path              : /opt/vendor{}/product{}\n  Installed version : {}.{}.{}\n  Fixed version     : {}.{}.0\n",
+            n % 97, n % 31, n % 9, n % 13, n % 7, n % 9, n % 13 + 1
+        ));
+        f["port"] = json!(if n % 3 == 0 { 443 } else { 0 });
+        f["protocol"] = json!("tcp");
+        f["cvss3"] = json!({
+            "base_score": score,
+            "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        });
+    }
+}
+
 fn kev() -> Value {
     let vulnerabilities: Vec<Value> = (0..CVE_POOL)
         .filter(|c| c % 4 == 0)
@@ -230,7 +288,11 @@ fn main() -> std::io::Result<()> {
                 if i > 0 {
                     out.write_all(b",\n")?;
                 }
-                serde_json::to_writer(&mut out, &asset(&mut rng, i, &mut exceptions))?;
+                let mut a = asset(&mut rng, i, &mut exceptions);
+                if args.scanner_detail {
+                    add_scanner_detail(&mut a);
+                }
+                serde_json::to_writer(&mut out, &a)?;
             }
             out.write_all(b"],\n\"exceptions\":")?;
             serde_json::to_writer(&mut out, &exceptions)?;
@@ -244,7 +306,11 @@ fn main() -> std::io::Result<()> {
         Format::Jsonl => {
             let mut out = BufWriter::new(File::create(args.out.join("assets.jsonl"))?);
             for i in 0..args.assets {
-                serde_json::to_writer(&mut out, &asset(&mut rng, i, &mut exceptions))?;
+                let mut a = asset(&mut rng, i, &mut exceptions);
+                if args.scanner_detail {
+                    add_scanner_detail(&mut a);
+                }
+                serde_json::to_writer(&mut out, &a)?;
                 out.write_all(b"\n")?;
             }
             out.flush()?;

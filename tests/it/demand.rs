@@ -163,3 +163,39 @@ fn awkward_records_report_the_same_from_the_fields_read() {
         );
     }
 }
+
+#[test]
+fn scanner_detail_adds_fields_and_changes_no_other_value() {
+    let generate = |dir: &TempDir, detail: bool| -> serde_json::Value {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"));
+        cmd.args(["--assets", "60", "--seed", "9", "--out"])
+            .arg(&dir.0);
+        if detail {
+            cmd.arg("--scanner-detail");
+        }
+        assert!(cmd.output().unwrap().status.success());
+        serde_json::from_str(&std::fs::read_to_string(dir.0.join("fleet.json")).unwrap()).unwrap()
+    };
+    let plain = generate(&TempDir::new("plain-fleet"), false);
+    let mut detailed = generate(&TempDir::new("detail-fleet"), true);
+    let mut added = 0;
+    for asset in detailed["assets"].as_array_mut().unwrap() {
+        for f in asset["findings"].as_array_mut().unwrap() {
+            let f = f.as_object_mut().unwrap();
+            for key in [
+                "plugin_id",
+                "title",
+                "description",
+                "solution",
+                "plugin_output",
+                "port",
+                "protocol",
+                "cvss3",
+            ] {
+                added += usize::from(f.remove(key).is_some());
+            }
+        }
+    }
+    assert!(added > 60 * 8, "{added} fields added");
+    assert_eq!(detailed, plain);
+}
