@@ -140,7 +140,7 @@ impl SourceMap {
         let (line, column) = source.line_col(span.start);
         let (end_line, end_column) = source.line_col(span.end);
         Location {
-            file: source.name.clone(),
+            file: source.name.as_str().into(),
             line,
             column,
             end_line,
@@ -153,7 +153,7 @@ impl SourceMap {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Location {
     /// The file.
-    pub file: String,
+    pub file: Arc<str>,
     /// First line.
     pub line: usize,
     /// First column.

@@ -402,6 +402,7 @@ impl Report {
             ..Summary::default()
         };
         let mut rules = Vec::new();
+        let mut locations = Locations::default();
         for result in evaluation.rules {
             let rule = &program.rules[result.rule];
             let counts = Counts {
@@ -425,7 +426,7 @@ impl Report {
                 if s.outcome == Outcome::Pass {
                     passed.push(s.subject);
                 } else {
-                    findings.push(finding(program, s));
+                    findings.push(finding(program, s, &mut locations));
                 }
             }
             rules.push(RuleReport {
@@ -587,7 +588,28 @@ impl Format {
     }
 }
 
-fn finding(program: &Program, s: SubjectResult) -> Finding {
+/// Locations of the few spans a run's messages come from, each worked out
+/// once: a fleet's report has hundreds of thousands of messages.
+#[derive(Default)]
+struct Locations(Vec<(crate::source::Span, Location)>);
+
+impl Locations {
+    /// Spans remembered; past this, a location is worked out each time.
+    const MAX: usize = 256;
+
+    fn of(&mut self, program: &Program, span: crate::source::Span) -> Location {
+        if let Some((_, l)) = self.0.iter().find(|(s, _)| *s == span) {
+            return l.clone();
+        }
+        let l = program.sources.location(span);
+        if self.0.len() < Self::MAX {
+            self.0.push((span, l.clone()));
+        }
+        l
+    }
+}
+
+fn finding(program: &Program, s: SubjectResult, locations: &mut Locations) -> Finding {
     Finding {
         subject: s.subject,
         outcome: s.outcome,
@@ -596,7 +618,7 @@ fn finding(program: &Program, s: SubjectResult) -> Finding {
             .into_iter()
             .map(|m| FindingMessage {
                 message: m.text,
-                location: program.sources.location(m.span),
+                location: locations.of(program, m.span),
             })
             .collect(),
         due: s.due.map(|d| d.to_string()),
