@@ -171,14 +171,25 @@ impl<'p> Machine<'p> {
         for part in parts {
             match part {
                 StrPart::Text(t) => out.push_str(t),
-                StrPart::Expr(x) => match self.eval(x)? {
-                    Value::Str(s) => out.push_str(&s),
-                    v => {
-                        use std::fmt::Write;
-                        // Writing to a String cannot fail.
-                        let _ = write!(out, "{v}");
+                StrPart::Expr(x) => {
+                    // A local or field read is written from where it is,
+                    // counted as evaluating it counts; anything else, or a
+                    // read that fails or would end the budget, is evaluated.
+                    let budget = self.max_steps.saturating_sub(self.steps);
+                    let mut nodes = 0;
+                    let written = match place(self, x, &mut nodes) {
+                        Some(v) if nodes <= budget => {
+                            v.write_text(&mut out);
+                            true
+                        }
+                        _ => false,
+                    };
+                    if written {
+                        self.steps += nodes;
+                    } else {
+                        self.eval(x)?.write_text(&mut out);
                     }
-                },
+                }
             }
             self.check_string_len(e.span, out.len())?;
         }
@@ -366,17 +377,6 @@ impl<'p> Machine<'p> {
     /// each object on the way. `None` when any step is missing or not an
     /// object, or the budget would run out, for `eval` to report.
     fn borrowed_field(&mut self, e: &'p Expr) -> Option<Value> {
-        fn place<'v>(m: &'v Machine<'_>, e: &Expr, nodes: &mut u64) -> Option<&'v Value> {
-            *nodes += 1;
-            match &e.kind {
-                ExprKind::Local(slot) => m.stack.get(m.base + slot),
-                ExprKind::Field { target, name, .. } => match place(m, target, nodes)? {
-                    Value::Object(map) => map.get(name),
-                    _ => None,
-                },
-                _ => None,
-            }
-        }
         let mut nodes = 0;
         let value = place(self, e, &mut nodes)?.clone();
         // The same steps as evaluating each node in turn; the node itself
@@ -591,6 +591,21 @@ impl<'p> Machine<'p> {
             *slot = Some(result.clone());
         }
         result
+    }
+}
+
+/// The value a local or a chain of field reads from one (`f.cve`,
+/// `a.owner.team`) names, by reference; `nodes` counts the expressions on
+/// the way. `None` when any step is missing or not an object.
+fn place<'v>(m: &'v Machine<'_>, e: &Expr, nodes: &mut u64) -> Option<&'v Value> {
+    *nodes += 1;
+    match &e.kind {
+        ExprKind::Local(slot) => m.stack.get(m.base + slot),
+        ExprKind::Field { target, name, .. } => match place(m, target, nodes)? {
+            Value::Object(map) => map.get(name),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -478,6 +478,43 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+impl Value {
+    /// Appends the value as it reads inside a message (its `Display` text).
+    pub fn write_text(&self, out: &mut String) {
+        match self {
+            Value::Str(s) => out.push_str(s),
+            Value::Date(d) => push_date(out, *d),
+            v => {
+                use std::fmt::Write;
+                // Writing to a String cannot fail.
+                let _ = write!(out, "{v}");
+            }
+        }
+    }
+}
+
+/// Appends a date as `YYYY-MM-DD`: messages print one per failing subject,
+/// and the formatting machinery costs more than the digits.
+fn push_date(out: &mut String, d: NaiveDate) {
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    match u32::try_from(y) {
+        Ok(y) if y <= 9999 => {
+            for digit in [y / 1000, y / 100 % 10, y / 10 % 10, y % 10] {
+                out.push(char::from(b'0' + digit as u8));
+            }
+            for (part, sep) in [(m, '-'), (day, '-')] {
+                out.push(sep);
+                out.push(char::from(b'0' + (part / 10) as u8));
+                out.push(char::from(b'0' + (part % 10) as u8));
+            }
+        }
+        _ => {
+            use std::fmt::Write;
+            let _ = write!(out, "{y:04}-{m:02}-{day:02}");
+        }
+    }
+}
+
 impl fmt::Display for Value {
     /// How a value reads inside an interpolated message.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -551,6 +588,23 @@ mod tests {
         assert_eq!(Duration::days(15).to_string(), "15d");
         assert_eq!(Duration { seconds: 36 * 3600 }.to_string(), "36h");
         assert_eq!(Duration { seconds: -90 }.to_string(), "-90s");
+    }
+
+    #[test]
+    fn dates_write_as_they_display() {
+        for (y, m, d) in [
+            (2026, 2, 3),
+            (1, 1, 1),
+            (999, 12, 31),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-5, 6, 7),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let mut text = String::from("due ");
+            Value::Date(date).write_text(&mut text);
+            assert_eq!(text, format!("due {}", Value::Date(date)), "{date:?}");
+        }
     }
 
     #[test]
