@@ -5,7 +5,6 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::{Evidence, Finding, Report, RuleReport, Summary};
-use crate::ir::{Level, Severity};
 
 /// The first line: what produced the report.
 #[derive(Serialize)]
@@ -14,29 +13,6 @@ struct EvidenceLine<'a> {
     tool: &'static str,
     #[serde(flatten)]
     evidence: &'a Evidence,
-}
-
-/// One subject's outcome, with its rule's identity repeated so each line stands alone.
-#[derive(Serialize)]
-struct OutcomeLine<'a> {
-    r#type: &'static str,
-    rule: &'a str,
-    severity: Severity,
-    level: Level,
-    enforced: bool,
-    #[serde(flatten)]
-    outcome: LineOutcome<'a>,
-}
-
-/// A finding as the report holds it, or a bare pass.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum LineOutcome<'a> {
-    Finding(&'a Finding),
-    Pass {
-        subject: &'a str,
-        outcome: &'static str,
-    },
 }
 
 /// The last line: totals and the verdict.
@@ -123,27 +99,101 @@ pub fn write(report: &Report, threads: usize, out: &mut dyn Write) -> std::io::R
 
 type OutcomeRef<'a> = (&'a RuleReport, &'a str, Option<&'a Finding>);
 
+/// Writes one subject's outcome a line, its rule's identity repeated so each
+/// line stands alone: `type`, `rule`, `severity`, `level`, `enforced`, then
+/// the finding's fields as the JSON report has them (or `subject` and
+/// `outcome: pass`).
+///
+/// Assembled by hand: a fleet's report has hundreds of thousands of lines,
+/// the part naming the rule is the same on all of a rule's lines, and most
+/// strings need no escaping. The text is what serializing the line with
+/// serde gives (a test compares them).
 fn outcome_lines(out: &mut Vec<u8>, outcomes: &[OutcomeRef<'_>]) {
+    let mut head: (*const RuleReport, Vec<u8>) = (std::ptr::null(), Vec::new());
     for &(rule, subject, finding) in outcomes {
-        let outcome = match finding {
-            Some(f) => LineOutcome::Finding(f),
-            None => LineOutcome::Pass {
-                subject,
-                outcome: "pass",
-            },
-        };
-        line(
-            out,
-            &OutcomeLine {
-                r#type: "outcome",
-                rule: &rule.id,
-                severity: rule.severity,
-                level: rule.level,
-                enforced: rule.enforced,
-                outcome,
-            },
-        );
+        if !std::ptr::eq(head.0, rule) {
+            head = (rule, line_head(rule));
+        }
+        out.extend_from_slice(&head.1);
+        json_str(out, subject);
+        match finding {
+            None => out.extend_from_slice(br#","outcome":"pass"}"#),
+            Some(f) => {
+                out.extend_from_slice(br#","outcome":""#);
+                out.extend_from_slice(f.outcome.as_str().as_bytes());
+                out.extend_from_slice(br#"","messages":["#);
+                for (i, m) in f.messages.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(br#"{"message":"#);
+                    json_str(out, &m.message);
+                    let l = &m.location;
+                    out.extend_from_slice(br#","location":{"file":"#);
+                    json_str(out, &l.file);
+                    // Writing to a vector cannot fail.
+                    let _ = write!(
+                        out,
+                        r#","line":{},"column":{},"end_line":{},"end_column":{}}}}}"#,
+                        l.line, l.column, l.end_line, l.end_column
+                    );
+                }
+                out.push(b']');
+                if let Some(due) = &f.due {
+                    out.extend_from_slice(br#","due":"#);
+                    json_str(out, due);
+                }
+                if let Some(days) = f.days_overdue {
+                    let _ = write!(out, r#","days_overdue":{days}"#);
+                }
+                if let Some(w) = &f.waived_by {
+                    out.extend_from_slice(br#","waived_by":"#);
+                    serialize(out, w);
+                }
+                if !f.rejected.is_empty() {
+                    out.extend_from_slice(br#","rejected":"#);
+                    serialize(out, &f.rejected);
+                }
+                out.push(b'}');
+            }
+        }
+        out.push(b'\n');
     }
+}
+
+/// The start of each of a rule's outcome lines, up to the subject's value.
+fn line_head(rule: &RuleReport) -> Vec<u8> {
+    let mut head = br#"{"type":"outcome","rule":"#.to_vec();
+    json_str(&mut head, &rule.id);
+    head.extend_from_slice(br#","severity":"#);
+    serialize(&mut head, &rule.severity);
+    head.extend_from_slice(br#","level":"#);
+    serialize(&mut head, &rule.level);
+    head.extend_from_slice(br#","enforced":"#);
+    head.extend_from_slice(if rule.enforced { b"true" } else { b"false" });
+    head.extend_from_slice(br#","subject":"#);
+    head
+}
+
+/// Appends a JSON string: copied as it is unless a byte needs escaping.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    // No early exit, so the check runs over whole vectors of bytes.
+    let escapes = s.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if escapes {
+        serialize(out, s);
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// Appends a value as serde serializes it (none of the report's can fail).
+fn serialize(out: &mut Vec<u8>, value: &(impl Serialize + ?Sized)) {
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 /// Appends one value as a line; a value that cannot be serialized is left out
@@ -155,4 +205,118 @@ fn line(out: &mut Vec<u8>, value: &impl Serialize) {
         return;
     }
     out.push(b'\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Level, Severity};
+
+    /// An outcome line as serde writes it: what the hand-assembled line must equal.
+    #[derive(Serialize)]
+    struct Reference<'a> {
+        r#type: &'static str,
+        rule: &'a str,
+        severity: Severity,
+        level: Level,
+        enforced: bool,
+        #[serde(flatten)]
+        outcome: ReferenceOutcome<'a>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum ReferenceOutcome<'a> {
+        Finding(&'a Finding),
+        Pass {
+            subject: &'a str,
+            outcome: &'static str,
+        },
+    }
+
+    #[test]
+    fn outcome_lines_are_what_serde_writes() {
+        let policy = r#"
+rule r1 {
+  severity critical
+  for a in assets
+  subject "{a.id}"
+  due a.due
+  require a.ok else "{a.id}: not ok \"quoted\" é"
+  require a.id != "x" else "second message"
+}
+rule r2 {
+  level advisory
+  for a in assets
+  subject a.id
+  require a.n > 0
+}
+waiver w for r1 {
+  from e in register where e.asset == a.id
+  require e.ok == true else "entry {e.id} is \"bad\""
+}
+"#;
+        let set =
+            crate::PolicySet::from_sources([("p.edict".to_string(), policy.to_string())]).unwrap();
+        let facts = crate::Facts::from_json_str(
+            r#"{"assets": [
+                {"id": "x", "ok": false, "due": "2026-01-01", "n": 1},
+                {"id": "y\u0007\"", "ok": true, "due": "2026-01-01", "n": 0},
+                {"id": "w", "ok": false, "due": "2026-12-31", "n": "bad"},
+                {"id": "v", "ok": false, "due": "2026-01-01", "n": 2}
+            ],
+            "register": [
+                {"id": "E1", "asset": "w", "ok": true, "approver": "ann", "expires": "2027-01-01"},
+                {"id": "E2", "asset": "v", "ok": false}
+            ]}"#,
+        )
+        .unwrap();
+        let options = crate::EvalOptions {
+            now: crate::eval::value::midnight(chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()),
+            ..Default::default()
+        };
+        let ev = set.evaluate(&facts, &options);
+        let report = Report::new(set.program(), &ev, &super::super::ReportOptions::default());
+        let outcomes: Vec<_> = report.outcomes().collect();
+        let mut fast = Vec::new();
+        outcome_lines(&mut fast, &outcomes);
+        let mut reference = Vec::new();
+        for &(rule, subject, finding) in &outcomes {
+            let outcome = match finding {
+                Some(f) => ReferenceOutcome::Finding(f),
+                None => ReferenceOutcome::Pass {
+                    subject,
+                    outcome: "pass",
+                },
+            };
+            let r = Reference {
+                r#type: "outcome",
+                rule: &rule.id,
+                severity: rule.severity,
+                level: rule.level,
+                enforced: rule.enforced,
+                outcome,
+            };
+            line(&mut reference, &r);
+        }
+        let (fast, reference) = (
+            String::from_utf8(fast).unwrap(),
+            String::from_utf8(reference).unwrap(),
+        );
+        assert_eq!(fast, reference);
+        // Every kind of line is there, and strings that need escaping.
+        for expected in [
+            r#""outcome":"pass""#,
+            r#""outcome":"fail""#,
+            r#""outcome":"waived""#,
+            r#""outcome":"error""#,
+            r#""waived_by":"#,
+            r#""rejected":"#,
+            r#""days_overdue":"#,
+            r#"\"quoted\""#,
+            r#"\u0007"#,
+        ] {
+            assert!(fast.contains(expected), "no {expected} in\n{fast}");
+        }
+    }
 }
