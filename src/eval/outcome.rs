@@ -91,8 +91,9 @@ pub struct SubjectResult {
     pub due: Option<NaiveDate>,
     /// Days past `due`, for an open failure.
     pub days_overdue: Option<i64>,
-    /// The entry that waived it.
-    pub waived_by: Option<Waived>,
+    /// The entry that waived it (boxed: few subjects are waived, and a
+    /// fleet's evaluation holds hundreds of thousands of subjects).
+    pub waived_by: Option<Box<Waived>>,
     /// Entries considered and rejected.
     pub rejected: Vec<Rejected>,
 }

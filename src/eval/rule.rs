@@ -429,12 +429,12 @@ impl<'p> Machine<'p> {
                     .entry((w.waiver, index))
                     .or_default()
                     .push(format!("{}/{}", rule.id, result.subject));
-                result.waived_by = Some(Waived {
+                result.waived_by = Some(Box::new(Waived {
                     waiver: waiver_name.clone(),
                     entry,
                     approver: first_field(item, &APPROVER_FIELDS).map(|v| v.to_string()),
                     expires: first_field(item, &EXPIRY_FIELDS).map(|v| v.to_string()),
-                });
+                }));
             } else if !reasons.is_empty() {
                 result.rejected.push(Rejected {
                     waiver: waiver_name.clone(),

@@ -273,9 +273,9 @@ pub struct Finding {
     /// Days past its deadline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days_overdue: Option<i64>,
-    /// The exception that waived it.
+    /// The exception that waived it (boxed, as few findings have one).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub waived_by: Option<WaivedBy>,
+    pub waived_by: Option<Box<WaivedBy>>,
     /// Exceptions considered and rejected.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<RejectedEntry>,
@@ -623,11 +623,13 @@ fn finding(program: &Program, s: SubjectResult, locations: &mut Locations) -> Fi
             .collect(),
         due: s.due.map(|d| d.to_string()),
         days_overdue: s.days_overdue,
-        waived_by: s.waived_by.map(|w| WaivedBy {
-            waiver: w.waiver,
-            entry: w.entry,
-            approver: w.approver,
-            expires: w.expires,
+        waived_by: s.waived_by.map(|w| {
+            Box::new(WaivedBy {
+                waiver: w.waiver,
+                entry: w.entry,
+                approver: w.approver,
+                expires: w.expires,
+            })
         }),
         rejected: s
             .rejected
