@@ -236,6 +236,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
         fail_on: Some(fail_on),
         facts_inputs: facts.inputs.clone(),
         command_line: command_line(),
+        threads,
     };
     // The report takes the evaluation's strings unless --explain still needs them.
     let (mut report, evaluation) = if args.explain {

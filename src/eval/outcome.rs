@@ -99,6 +99,21 @@ pub struct SubjectResult {
 }
 
 /// Every subject of one rule.
+impl SubjectResult {
+    /// An empty result, to be overwritten or dropped: allocates nothing.
+    pub(crate) fn placeholder() -> SubjectResult {
+        SubjectResult {
+            subject: String::new(),
+            outcome: Outcome::Pass,
+            messages: Vec::new(),
+            due: None,
+            days_overdue: None,
+            waived_by: None,
+            rejected: Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct RuleResult {
     /// Index of the rule in the program.
