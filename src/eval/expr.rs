@@ -556,14 +556,24 @@ impl<'p> Machine<'p> {
         let Some(def) = self.program.fns.get(func) else {
             return Ok(Value::Null);
         };
-        let mut values = Vec::with_capacity(args.len());
-        for a in args {
-            values.push(self.eval(a)?);
+        // A few arguments are held inline: a call per subject would
+        // otherwise allocate a vector for them each time.
+        let mut inline = [Value::Null, Value::Null, Value::Null, Value::Null];
+        let mut spilled = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            let value = self.eval(a)?;
+            match inline.get_mut(i) {
+                Some(slot) => *slot = value,
+                None => spilled.push(value),
+            }
         }
+        // Only now, so that the frame sits above anything evaluating the
+        // arguments bound in the caller's frame.
         let caller = self.base;
         let callee = self.stack.len().max(caller);
         self.base = callee;
-        for (slot, (value, expr)) in values.into_iter().zip(args).enumerate() {
+        let values = inline.into_iter().take(args.len()).chain(spilled);
+        for (slot, (value, expr)) in values.zip(args).enumerate() {
             self.set_local(slot, value, Origin::Alias { expr, base: caller });
         }
         let result = self.eval(&def.body);
