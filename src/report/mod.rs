@@ -518,7 +518,7 @@ impl Report {
         threads: usize,
     ) -> std::io::Result<()> {
         let text = match format {
-            Format::Json => return json::write(self, out),
+            Format::Json => return json::write(self, threads, out),
             Format::Jsonl => return jsonl::write(self, threads, out),
             Format::Pretty => pretty::render(self, color),
             Format::Sarif => sarif::render(self),
