@@ -122,6 +122,8 @@ fn edict(text: &str, today: NaiveDate, threads: usize) -> Vec<String> {
     let t = Instant::now();
     let mut facts = edict::Facts::default();
     facts.parse_threads = threads;
+    // Build only what the policy reads, as `edict eval` does.
+    facts.demand = Some(std::sync::Arc::new(set.demand()));
     facts
         .add_json("fleet.json", None, text)
         .unwrap_or_else(|e| die(&e.to_string()));
