@@ -959,6 +959,39 @@ mod tests {
     }
 
     #[test]
+    fn the_layout_scan_finds_every_value_end_at_any_alignment() {
+        // Strings and containers whose quotes, escapes and brackets fall on
+        // every byte of a word, each followed by a sentinel.
+        let pieces = [
+            r#""""#,
+            r#""a""#,
+            r#""\"""#,
+            r#""\\""#,
+            r#""x\\\"y""#,
+            r#""]}{[""#,
+            r#""é \u00e9 \"""#,
+            "[]",
+            "{}",
+            r#"{"a": [1, "]", {"b": "}"}], "c\"": "\\"}"#,
+            r#"[[[["]]]"]]]]"#,
+        ];
+        for piece in pieces {
+            for pad in 0..17 {
+                let text = format!("{}{piece},", " ".repeat(pad));
+                let end = skip_value(text.as_bytes(), pad);
+                assert_eq!(end, Some(text.len() - 1), "{piece:?} after {pad} spaces");
+                let long = format!("{}{piece}{},", " ".repeat(pad), " ".repeat(pad));
+                let end = skip_value(long.as_bytes(), pad);
+                assert_eq!(end, Some(pad + piece.len()), "{piece:?} then {pad} spaces");
+            }
+        }
+        // An unterminated string or container has no end.
+        for bad in [r#""abc"#, r#""abc\""#, "[1, 2", r#"{"a": "}"#] {
+            assert_eq!(skip_value(bad.as_bytes(), 0), None, "{bad:?}");
+        }
+    }
+
+    #[test]
     fn keys_are_shared() {
         let mut i = Interner::default();
         let v = parse(r#"[{"cve": 1}, {"cve": 2}]"#, &mut i).unwrap();
