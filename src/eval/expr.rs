@@ -77,7 +77,7 @@ impl<'p> Machine<'p> {
                 self.field(e, target, &t, name, *safe)
             }
             ExprKind::Index { target, index } => {
-                let t = self.eval(target)?;
+                let t = self.operand(target)?;
                 let i = self.eval(index)?;
                 self.index(e, target, &t, index, &i)
             }
@@ -476,7 +476,26 @@ impl<'p> Machine<'p> {
                 self.steps += 1;
                 Ok(std::borrow::Cow::Borrowed(v))
             }
+            // A constant written as a literal (`SLA[f.severity]`), once this
+            // machine has evaluated it: the same step as reading the cache.
+            ExprKind::Const(id) if self.steps < self.max_steps => {
+                match (self.literal_constant(*id), self.consts.get(*id)) {
+                    (Some(v), Some(Some(Ok(_)))) => {
+                        self.steps += 1;
+                        Ok(std::borrow::Cow::Borrowed(v))
+                    }
+                    _ => self.eval(x).map(std::borrow::Cow::Owned),
+                }
+            }
             _ => self.eval(x).map(std::borrow::Cow::Owned),
+        }
+    }
+
+    /// A constant's value when its definition is a literal (after folding).
+    fn literal_constant(&self, id: usize) -> Option<&'p Value> {
+        match &self.program.consts.get(id)?.value.kind {
+            ExprKind::Value(v) => Some(v),
+            _ => None,
         }
     }
 
