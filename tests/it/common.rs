@@ -36,13 +36,18 @@ pub fn edict_stdin(args: &[&str], input: &str) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start edict");
-    // The command may exit before reading (E0160), closing the pipe.
-    let _ = child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes());
-    child.wait_with_output().expect("wait for edict")
+    // Written from its own thread while the output is read: a command whose
+    // output fills the pipe before it has read all its input would otherwise
+    // wait on us as we wait on it. It may also exit before reading (E0160),
+    // closing the pipe.
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = child.wait_with_output().expect("wait for edict");
+    writer.join().expect("stdin writer");
+    output
 }
 
 /// Standard output as text.

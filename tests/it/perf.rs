@@ -517,9 +517,10 @@ fn streaming_on_several_threads_writes_the_same_bytes_as_one_thread() {
             "--threads {threads} wrote other bytes"
         );
     }
-    // From stdin, on two threads, fed from a thread: the output outgrows a pipe.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edict"))
-        .args([
+    // From stdin, on two threads: the output outgrows a pipe long before the
+    // input is all written, which `edict_stdin` must (and does) survive.
+    let piped = edict_stdin(
+        &[
             "eval",
             "examples/hipaa",
             "--now",
@@ -530,19 +531,9 @@ fn streaming_on_several_threads_writes_the_same_bytes_as_one_thread() {
             "assets=-",
             "--threads",
             "2",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let feeder = std::thread::spawn(move || {
-        use std::io::Write;
-        stdin.write_all(input.as_bytes()).unwrap();
-    });
-    let piped = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
+        ],
+        &input,
+    );
     assert!(
         stdout(&piped) == one,
         "stdin on two threads wrote other bytes"
