@@ -209,6 +209,26 @@ fn run_report(mut args: EvalArgs) -> u8 {
         }
     }
     if let Some((name, file)) = &args.stream {
+        // Flags a stream cannot honour are refused rather than ignored: the
+        // output would not be what, or where, was asked for.
+        let refused = match (args.format, &args.output) {
+            (Some(f), _) if f != Format::Jsonl => Some(format!(
+                "`--format {}`: --stream writes JSON Lines as it goes; leave --format out or give `jsonl`",
+                f.as_str()
+            )),
+            (_, Some(_)) => Some(
+                "`--output`: --stream writes to standard output as it goes; redirect it (`> FILE`)"
+                    .to_string(),
+            ),
+            _ if args.explain => {
+                Some("`--explain` does not apply to --stream; run `edict explain` on one record".into())
+            }
+            _ => None,
+        };
+        if let Some(why) = refused {
+            err_line!("error: {why}");
+            return EXIT_INVALID;
+        }
         let flags = super::stream::Flags {
             fail_on,
             quiet: args.quiet,

@@ -567,3 +567,42 @@ fn json_lines_rendered_on_several_threads_equal_one_thread() {
         );
     }
 }
+
+/// `--stream` writes JSON Lines to standard output as it goes: asked for
+/// another format, a file or an explanation, it says so instead of quietly
+/// writing something else.
+#[test]
+fn a_stream_refuses_flags_it_cannot_honour() {
+    let dir = TempDir::new("stream-flags");
+    jsonl_fleet(&dir, "5", "1");
+    let shared = dir.0.join("shared.json");
+    let spec = format!("assets={}", dir.0.join("assets.jsonl").display());
+    let run = |extra: &[&str]| {
+        let args = [
+            &["eval", "examples/hipaa", "--now", "2026-11-01", "--quiet"][..],
+            &["--facts", shared.to_str().unwrap(), "--stream", &spec],
+            extra,
+        ]
+        .concat();
+        edict(&args)
+    };
+    let output = dir.0.join("report.jsonl");
+    for (extra, says) in [
+        (vec!["--format", "pretty"], "--format pretty"),
+        (vec!["--format", "sarif"], "--format sarif"),
+        (vec!["--output", output.to_str().unwrap()], "--output"),
+        (vec!["--explain"], "--explain"),
+    ] {
+        let out = run(&extra);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{extra:?}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{extra:?} wrote output");
+    }
+    assert!(!output.exists());
+    // JSON Lines, asked for or not, streams.
+    for extra in [vec![], vec!["--format", "jsonl"]] {
+        let out = run(&extra);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {}", stderr(&out));
+        assert!(stdout(&out).lines().count() > 5, "{extra:?}");
+    }
+}
