@@ -9,7 +9,10 @@ use std::sync::Arc;
 use super::demand::Demand;
 use super::load::{self, Format, Violation};
 use super::value::{Str, Value};
-use crate::schema::Schema;
+use crate::schema::{Schema, Ty};
+
+/// Lists shorter than this are checked against the schema on one thread.
+const PARALLEL_CHECK_ITEMS: usize = 4096;
 
 /// A facts document: top-level keys merged from every input.
 #[derive(Clone, Debug, Default)]
@@ -395,8 +398,17 @@ impl Facts {
         }
         let field_ty = |key: &str| schema.facts.fields.get(key).map(|f| &f.ty);
         let mut violations = Vec::new();
+        let threads = self.parse_threads;
         let mut check = |key: &str, v: &Value| {
-            let checked = load::validate(v, field_ty(key), Some(schema), key, &mut violations);
+            let checked = match (field_ty(key), v) {
+                // A fleet's large lists are checked on every thread.
+                (Some(Ty::List(elem)), Value::List(items))
+                    if threads > 1 && items.len() >= PARALLEL_CHECK_ITEMS =>
+                {
+                    load::validate_items(items, elem, schema, key, threads, &mut violations)
+                }
+                (ty, _) => load::validate(v, ty, Some(schema), key, &mut violations),
+            };
             (key.to_string(), checked)
         };
         let values = match (mount, &value) {
@@ -513,6 +525,45 @@ type Asset { id: string  tier: "gold" | "silver"  seen: date | string  due?: dat
             .collect();
         assert_eq!(fast, slow(&schema, FACTS));
         assert!(fast[0].1.contains("Date(2026-01-02)"), "{}", fast[0].1);
+    }
+
+    /// FACTS with its two assets repeated into a list long enough to be
+    /// checked on several threads.
+    fn many_assets(n: usize) -> String {
+        let start = FACTS.find("    {\"id\": \"a1\"").unwrap();
+        let end = FACTS.find("\n  ],").unwrap();
+        let pair = &FACTS[start..end];
+        let repeated = vec![pair; n / 2].join(",\n");
+        format!("{}{repeated}{}", &FACTS[..start], &FACTS[end..])
+    }
+
+    #[test]
+    fn large_lists_checked_on_threads_read_as_on_one() {
+        let schema = schema();
+        let text = many_assets(2 * PARALLEL_CHECK_ITEMS + 2);
+        let read = |threads: usize| {
+            let facts = Facts {
+                parse_threads: threads,
+                ..Facts::default()
+            };
+            let values = facts.valid_json(&text, None, &schema).expect("valid");
+            format!("{values:?}")
+        };
+        let one = read(1);
+        assert!(one.contains("Date(2026-01-02)"));
+        assert_eq!(read(2), one);
+        assert_eq!(read(3), one);
+        // A violation in the last item is found whichever thread checks it.
+        let bad = format!(
+            "{}{}",
+            &text[..text.rfind("\"silver\"").unwrap()],
+            &text[text.rfind("\"silver\"").unwrap()..].replacen("\"silver\"", "\"bronze\"", 1)
+        );
+        let facts = Facts {
+            parse_threads: 3,
+            ..Facts::default()
+        };
+        assert!(facts.valid_json(&bad, None, &schema).is_none());
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod yaml;
 
 use std::path::Path;
 
-pub use validate::{missing_keys, validate, Violation};
+pub use validate::{missing_keys, validate, validate_items, Violation};
 
 /// A parsed facts value with the position it was read from.
 #[derive(Clone, Debug, PartialEq)]

@@ -132,12 +132,70 @@ pub fn validate<T: Tree>(
 ) -> Value {
     match (ty, schema) {
         (Some(ty), Some(schema)) => {
-            let mut v = Validator { schema, out };
+            let mut names = Vec::new();
+            let mut v = Validator {
+                schema,
+                out,
+                names: &mut names,
+            };
             let mut path = path.to_string();
             v.value(node, ty, &mut path)
         }
         _ => node.plain(),
     }
+}
+
+/// Converts the items of a list of `elem` to values checked against it, as
+/// [`validate`] does with a list type, on up to `threads` threads: each takes
+/// a contiguous run of items, so values and violations keep document order.
+pub fn validate_items(
+    items: &[Value],
+    elem: &Ty,
+    schema: &Schema,
+    path: &str,
+    threads: usize,
+    out: &mut Vec<Violation>,
+) -> Value {
+    use std::fmt::Write as _;
+    let per = items.len().div_ceil(threads.max(1)).max(1);
+    let parts: Vec<(Vec<Value>, Vec<Violation>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(per)
+            .enumerate()
+            .map(|(c, chunk)| {
+                scope.spawn(move || {
+                    let (mut violations, mut names) = (Vec::new(), Vec::new());
+                    let mut v = Validator {
+                        schema,
+                        out: &mut violations,
+                        names: &mut names,
+                    };
+                    let mut at = String::new();
+                    let values = chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| {
+                            at.clear();
+                            // Writing to a String cannot fail.
+                            let _ = write!(at, "{path}[{}]", c * per + i);
+                            v.value(item, elem, &mut at)
+                        })
+                        .collect();
+                    (values, violations)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut values = Vec::with_capacity(items.len());
+    for (part, mut violations) in parts {
+        values.extend(part);
+        out.append(&mut violations);
+    }
+    Value::list(values)
 }
 
 /// Top-level keys the schema requires that no input gave.
@@ -178,9 +236,13 @@ pub fn plain(node: &Node) -> Value {
     }
 }
 
-struct Validator<'s, 'o> {
+struct Validator<'s, 'o, 'n> {
     schema: &'s Schema,
     out: &'o mut Vec<Violation>,
+    /// This validator's own copy of each record field's name, by record and
+    /// field: threads checking a fleet side by side would otherwise all
+    /// bump the schema's reference counts, for every record.
+    names: &'n mut Vec<Vec<Option<Str>>>,
 }
 
 fn push_key(path: &mut String, key: &str) {
@@ -225,7 +287,21 @@ fn parse_duration(s: &str) -> Option<Duration> {
     })
 }
 
-impl Validator<'_, '_> {
+impl Validator<'_, '_, '_> {
+    /// This validator's copy of field `field` of record `record`, named `name`.
+    fn name(&mut self, record: usize, field: usize, name: &Str) -> Str {
+        if self.names.len() <= record {
+            self.names.resize(record + 1, Vec::new());
+        }
+        let fields = &mut self.names[record];
+        if fields.len() <= field {
+            fields.resize(field + 1, None);
+        }
+        fields[field]
+            .get_or_insert_with(|| Str::from(&**name))
+            .clone()
+    }
+
     fn violation<T: Tree>(&mut self, code: &'static str, node: &T, path: &str, message: String) {
         let (line, column) = node.position();
         self.out.push(Violation {
@@ -254,6 +330,7 @@ impl Validator<'_, '_> {
         let mut v = Validator {
             schema: self.schema,
             out: &mut scratch,
+            names: &mut *self.names,
         };
         let value = v.value(node, ty, path);
         scratch.is_empty().then_some(value)
@@ -345,14 +422,16 @@ impl Validator<'_, '_> {
                 let mut values = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let len = path.len();
-                    path.push_str(&format!("[{i}]"));
+                    use std::fmt::Write as _;
+                    // Writing to a String cannot fail.
+                    let _ = write!(path, "[{i}]");
                     values.push(self.value(item, elem, path));
                     path.truncate(len);
                 }
                 Value::list(values)
             }
             (Ty::Record(id), View::Map(entries)) => match self.schema.records.get(*id) {
-                Some(record) => self.record(node, record, &entries, path),
+                Some(record) => self.record(node, *id, record, &entries, path),
                 None => node.plain(),
             },
             (Ty::Union(members), _) => self.union(node, ty, members, path),
@@ -379,24 +458,25 @@ impl Validator<'_, '_> {
     fn record<T: Tree>(
         &mut self,
         node: &T,
+        id: usize,
         record: &Record,
         entries: &[(&str, &T)],
         path: &mut String,
     ) -> Value {
         let mut map = Map::with_capacity(record.fields.len().max(entries.len()));
-        for (name, field) in &record.fields {
+        for (f, (name, field)) in record.fields.iter().enumerate() {
             let len = path.len();
             push_key(path, name);
             match entries.iter().find(|(k, _)| *k == &**name) {
                 Some((_, v)) if field.optional && is_blank(*v) => {
-                    map.insert(name.clone(), Value::Null);
+                    map.insert(self.name(id, f, name), Value::Null);
                 }
                 Some((_, v)) => {
                     let value = self.value(*v, &field.ty, path);
-                    map.insert(name.clone(), value);
+                    map.insert(self.name(id, f, name), value);
                 }
                 None if field.optional => {
-                    map.insert(name.clone(), Value::Null);
+                    map.insert(self.name(id, f, name), Value::Null);
                 }
                 None => {
                     let at = path.clone();
