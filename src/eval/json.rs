@@ -48,6 +48,15 @@ impl Interner {
         intern(&mut self.keys, MAX_INTERNED, k)
     }
 
+    /// The object of the fields parsed since `start`, taken off the scratch stack.
+    fn object(&mut self, start: usize) -> Value {
+        let fields: Vec<(Str, Value)> = self.fields.drain(start..).collect();
+        let given = fields.len();
+        let map = Map::from_fields(fields);
+        self.duplicate_keys |= map.len() != given;
+        Value::Object(Arc::new(map))
+    }
+
     fn value(&mut self, v: &str) -> Str {
         if v.len() > SHORT_STRING {
             return Arc::from(v);
@@ -440,65 +449,11 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
     type Value = Value;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ValueSeed<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-        Ok(Value::Bool(b))
-    }
-
-    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
-        Ok(Value::Int(i))
-    }
-
-    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
-        Ok(i64::try_from(u).map_or(Value::Float(u as f64), Value::Int))
-    }
-
-    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
-        Ok(Value::Float(f))
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::Str(self.0.value(s)))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let start = self.0.items.len();
-        while let Some(v) = seq.next_element_seed(ValueSeed(&mut *self.0))? {
-            self.0.items.push(v);
+        ShapedSeed {
+            interner: self.0,
+            shape: Shape::whole(),
         }
-        let items: Vec<Value> = self.0.items.drain(start..).collect();
-        Ok(Value::list(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let start = self.0.fields.len();
-        while let Some(k) = map.next_key_seed(KeySeed(&mut *self.0))? {
-            let v = map.next_value_seed(ValueSeed(&mut *self.0))?;
-            self.0.fields.push((k, v));
-        }
-        let fields: Vec<(Str, Value)> = self.0.fields.drain(start..).collect();
-        let given = fields.len();
-        let map = Map::from_fields(fields);
-        self.0.duplicate_keys |= map.len() != given;
-        Ok(Value::Object(Arc::new(map)))
+        .deserialize(d)
     }
 }
 
@@ -512,9 +467,6 @@ impl<'de> DeserializeSeed<'de> for ShapedSeed<'_, '_> {
     type Value = Value;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        if self.shape.whole {
-            return ValueSeed(self.interner).deserialize(d);
-        }
         d.deserialize_any(self)
     }
 }
@@ -556,9 +508,6 @@ impl<'de> Visitor<'de> for ShapedSeed<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let item = element_shape(self.shape);
-        if item.whole {
-            return ValueSeed(self.interner).visit_seq(seq);
-        }
         let start = self.interner.items.len();
         while let Some(v) = seq.next_element_seed(ShapedSeed {
             interner: &mut *self.interner,
@@ -572,8 +521,16 @@ impl<'de> Visitor<'de> for ShapedSeed<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         // An object iterated as a list fails in a message that quotes it.
-        if self.shape.items.is_some() {
-            return ValueSeed(self.interner).visit_map(map);
+        if self.shape.whole || self.shape.items.is_some() {
+            let start = self.interner.fields.len();
+            while let Some(k) = map.next_key_seed(KeySeed(&mut *self.interner))? {
+                let v = map.next_value_seed(ShapedSeed {
+                    interner: &mut *self.interner,
+                    shape: Shape::whole(),
+                })?;
+                self.interner.fields.push((k, v));
+            }
+            return Ok(self.interner.object(start));
         }
         let start = self.interner.fields.len();
         let mut at = 0;
@@ -588,7 +545,10 @@ impl<'de> Visitor<'de> for ShapedSeed<'_, '_> {
                     interner: &mut *self.interner,
                     shape: &self.shape.fields[i].1,
                 })?,
-                Decision::Whole => map.next_value_seed(ValueSeed(&mut *self.interner))?,
+                Decision::Whole => map.next_value_seed(ShapedSeed {
+                    interner: &mut *self.interner,
+                    shape: Shape::whole(),
+                })?,
                 Decision::Unnamed => map.next_value_seed(ShapedSeed {
                     interner: &mut *self.interner,
                     shape: Shape::empty(),
@@ -602,11 +562,7 @@ impl<'de> Visitor<'de> for ShapedSeed<'_, '_> {
                 self.interner.fields.push((key, value));
             }
         }
-        let fields: Vec<(Str, Value)> = self.interner.fields.drain(start..).collect();
-        let given = fields.len();
-        let map = Map::from_fields(fields);
-        self.interner.duplicate_keys |= map.len() != given;
-        Ok(Value::Object(Arc::new(map)))
+        Ok(self.interner.object(start))
     }
 }
 
