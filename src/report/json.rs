@@ -261,34 +261,8 @@ waiver w for r {
   require e.ok == true else "entry {e.id} is not ok"
 }
 "#;
-        let set =
-            crate::PolicySet::from_sources([("p.edict".to_string(), policy.to_string())]).unwrap();
-        let assets: Vec<String> = (0..30_000)
-            .map(|n| {
-                let due = if n % 7 == 0 {
-                    "\"soon\""
-                } else {
-                    "\"2026-01-01\""
-                };
-                format!(r#"{{"id": "a{n}\u0007", "n": {n}, "due": {due}}}"#)
-            })
-            .collect();
-        let register: Vec<String> = (0..30_000)
-            .step_by(9)
-            .map(|n| {
-                format!(
-                    r#"{{"id": "E{n}", "asset": "a{n}\u0007", "ok": {}}}"#,
-                    n % 2 == 0
-                )
-            })
-            .collect();
-        let facts = crate::Facts::from_json_str(&format!(
-            r#"{{"assets": [{}], "register": [{}]}}"#,
-            assets.join(","),
-            register.join(",")
-        ))
-        .unwrap();
-        let ev = set.evaluate(&facts, &crate::EvalOptions::default());
+        // A control character in every id, for escaping.
+        let (set, ev) = super::super::evaluate_fleet(policy, 30_000, r"\u0007");
         let report = Report::new(set.program(), &ev, &super::super::ReportOptions::default());
         let expected = render(&report);
         for threads in [1, 2, 3] {

@@ -732,6 +732,43 @@ fn exception(e: &RegisterEntry) -> ExceptionReport {
     }
 }
 
+/// `policy` evaluated over a generated fleet, for report tests: `n` assets
+/// (`id` ending in `suffix`, given as JSON string text, `n`, and a `due` that is not a date on every
+/// seventh, an error subject) and a `register` with an entry for every
+/// ninth asset, every other one not `ok`.
+#[cfg(test)]
+pub(crate) fn evaluate_fleet(
+    policy: &str,
+    n: usize,
+    suffix: &str,
+) -> (crate::PolicySet, crate::Evaluation) {
+    let set = crate::PolicySet::from_sources([("p.edict".to_string(), policy.to_string())])
+        .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+    let assets: Vec<String> = (0..n)
+        .map(|i| {
+            let due = if i % 7 == 0 { "soon" } else { "2026-01-01" };
+            format!(r#"{{"id": "a{i}{suffix}", "n": {i}, "due": "{due}"}}"#)
+        })
+        .collect();
+    let register: Vec<String> = (0..n)
+        .step_by(9)
+        .map(|i| {
+            format!(
+                r#"{{"id": "E{i}", "asset": "a{i}{suffix}", "ok": {}}}"#,
+                i % 2 == 0
+            )
+        })
+        .collect();
+    let facts = crate::Facts::from_json_str(&format!(
+        r#"{{"assets": [{}], "register": [{}]}}"#,
+        assets.join(","),
+        register.join(",")
+    ))
+    .unwrap();
+    let ev = set.evaluate(&facts, &crate::EvalOptions::default());
+    (set, ev)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -751,30 +788,7 @@ waiver w for r {
   require e.ok == true else "entry {e.id} is not ok"
 }
 "#;
-        let set =
-            crate::PolicySet::from_sources([("p.edict".to_string(), policy.to_string())]).unwrap();
-        let assets: Vec<String> = (0..40_000)
-            .map(|n| {
-                // Every seventh asset's `due` is not a date: an error subject.
-                let due = if n % 7 == 0 {
-                    "\"soon\""
-                } else {
-                    "\"2026-01-01\""
-                };
-                format!(r#"{{"id": "a{n}", "n": {n}, "due": {due}}}"#)
-            })
-            .collect();
-        let register: Vec<String> = (0..40_000)
-            .step_by(9)
-            .map(|n| format!(r#"{{"id": "E{n}", "asset": "a{n}", "ok": {}}}"#, n % 2 == 0))
-            .collect();
-        let facts = crate::Facts::from_json_str(&format!(
-            r#"{{"assets": [{}], "register": [{}]}}"#,
-            assets.join(","),
-            register.join(",")
-        ))
-        .unwrap();
-        let ev = set.evaluate(&facts, &crate::EvalOptions::default());
+        let (set, ev) = evaluate_fleet(policy, 40_000, "");
         let build = |threads: usize| {
             let options = ReportOptions {
                 threads,
