@@ -199,3 +199,81 @@ fn scanner_detail_adds_fields_and_changes_no_other_value() {
     assert!(added > 60 * 8, "{added} fields added");
     assert_eq!(detailed, plain);
 }
+
+/// Streamed records built to the policy's demand give the outcomes of
+/// records built whole, awkward ones included, on one and two threads.
+#[test]
+fn streamed_records_report_the_same_from_the_fields_read() {
+    use edict::eval::stream::{evaluate_stream, StreamEvent, Streamed};
+    let dir = TempDir::new("demand-stream");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"))
+        .args(["--assets", "600", "--seed", "4", "--out"])
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let fleet = awkward(&dir.0.join("fleet.json"));
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fleet).unwrap()).unwrap();
+    let assets = doc["assets"].take();
+    let lines: String = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| format!("{a}\n"))
+        .collect();
+    let shared = dir.write("shared.json", &doc.to_string());
+    let set = hipaa_without_schema();
+    let plan = edict::check::stream::plan(set.program(), "assets");
+    assert!(plan.diagnostics.is_empty());
+    let run = |read: bool, threads: usize| {
+        let mut facts = Facts::default();
+        if read {
+            facts.demand = Some(Arc::new(set.demand()));
+        }
+        facts.add_source(&shared, None, None, None).unwrap();
+        let options = EvalOptions {
+            now: edict::eval::value::midnight(
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            ),
+            threads,
+            ..EvalOptions::default()
+        };
+        let mut events = String::new();
+        let summary = evaluate_stream(
+            set.program(),
+            &facts,
+            Streamed {
+                name: "assets",
+                rules: &plan.streamed,
+            },
+            lines.as_bytes(),
+            &options,
+            |ev| match ev {
+                StreamEvent::Subject {
+                    line,
+                    id,
+                    rule,
+                    result,
+                } => {
+                    format!("{line} {id:?} {rule} {result:?}\n")
+                }
+                other => format!("{other:?}\n"),
+            },
+            |text| events += &text,
+        )
+        .unwrap();
+        format!("{events}{:?}", summary.register)
+    };
+    let all = run(false, 1);
+    assert!(
+        all.contains("did you mean `severty`?"),
+        "no hint in the outcomes"
+    );
+    for threads in [1, 2] {
+        assert!(
+            run(true, threads) == all,
+            "{threads} threads: outcomes differ"
+        );
+    }
+}
