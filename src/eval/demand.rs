@@ -179,6 +179,9 @@ struct Node {
     whole: bool,
     fields: Vec<(Str, usize)>,
     items: Option<usize>,
+    /// For a list the policy builds (a comprehension's), where its elements
+    /// may be in the facts; such a node is no place in the facts itself.
+    built: Option<Places>,
 }
 
 struct Analysis<'p> {
@@ -215,17 +218,43 @@ impl Analysis<'_> {
         child
     }
 
+    /// A list the policy builds from elements at `elements`.
+    fn built_list(&mut self, elements: Places) -> usize {
+        let list = self.node();
+        self.nodes[list].built = Some(elements);
+        list
+    }
+
     fn fields_of(&mut self, places: &Places, name: &Str) -> Places {
-        places.iter().map(|&n| self.field(n, name)).collect()
+        let mut out = Places::new();
+        for &n in places {
+            match self.nodes[n].built.clone() {
+                // A field of a list fails with a message quoting the list.
+                Some(elements) => self.whole(elements),
+                None => out.push(self.field(n, name)),
+            }
+        }
+        out
     }
 
     fn items_of(&mut self, places: &Places) -> Places {
-        places.iter().map(|&n| self.items(n)).collect()
+        let mut out = Places::new();
+        for &n in places {
+            match self.nodes[n].built.clone() {
+                Some(elements) => out.extend(elements),
+                None => out.push(self.items(n)),
+            }
+        }
+        out
     }
 
     fn whole(&mut self, places: Places) {
         for n in places {
-            self.nodes[n].whole = true;
+            match self.nodes[n].built.clone() {
+                // Built before the list, so this ends.
+                Some(elements) => self.whole(elements),
+                None => self.nodes[n].whole = true,
+            }
         }
     }
 
@@ -354,6 +383,12 @@ impl Analysis<'_> {
                     None => Places::new(),
                 }
             }
+            // `first` hands back an element of its list, and reads nothing
+            // else of it; any other builtin reads its arguments whole.
+            ExprKind::Builtin { builtin, args } if builtin.name == "first" && args.len() == 1 => {
+                let places = self.expr(&args[0], env);
+                self.items_of(&places)
+            }
             ExprKind::Builtin { args, .. } => {
                 for a in args {
                     self.used(a, env);
@@ -369,6 +404,14 @@ impl Analysis<'_> {
                     let mut places = self.expr(lhs, env);
                     places.extend(self.expr(rhs, env));
                     return places;
+                }
+                // Comparing with `null` reads whether a value is null, and
+                // nothing of what it holds.
+                let is_null = |e: &Expr| matches!(e.kind, ExprKind::Value(Value::Null));
+                if matches!(op, BinOp::Eq | BinOp::Ne) && (is_null(lhs) || is_null(rhs)) {
+                    self.expr(lhs, env);
+                    self.expr(rhs, env);
+                    return Places::new();
                 }
                 self.used(lhs, env);
                 self.used(rhs, env);
@@ -386,8 +429,8 @@ impl Analysis<'_> {
             }
             ExprKind::Comprehension { elem, binding } => {
                 self.bind_loop(binding, env);
-                self.used(elem, env);
-                Places::new()
+                let elements = self.expr(elem, env);
+                vec![self.built_list(elements)]
             }
             ExprKind::Quantifier {
                 slot, source, body, ..
@@ -498,6 +541,7 @@ mod tests {
     #[test]
     fn reading_fields_demands_only_those_fields() {
         // Each `for` record's `id` too: it names a subject whose clause fails.
+        // `patched` is only tested for null: nothing in it is read.
         let d = demand(
             r#"rule r {
   for a in assets
@@ -508,7 +552,7 @@ mod tests {
         );
         assert_eq!(
             top(&d),
-            "{assets[{findings[{severity! id! cve! patched!}] id! hostname!}]}"
+            "{assets[{findings[{severity! id! cve! patched}] id! hostname!}]}"
         );
         assert_eq!(sketch(d.key("people")), "", "a key no rule reads");
     }
@@ -540,7 +584,7 @@ rule r {
     }
 
     #[test]
-    fn comprehension_elements_and_register_entries_are_whole() {
+    fn register_entries_are_whole_and_a_null_test_reads_nothing() {
         let d = demand(
             r#"fn entry(c) = first([v for v in kev.vulnerabilities where v.cveID == c])
 rule r {
@@ -555,8 +599,33 @@ waiver w for r {
         );
         assert_eq!(
             top(&d),
-            "{kev{vulnerabilities[!]} assets[{id! cve!}] exceptions[!]}"
+            "{kev{vulnerabilities[{cveID!}]} assets[{id! cve!}] exceptions[!]}"
         );
+    }
+
+    #[test]
+    fn a_catalog_lookup_demands_the_entry_fields_it_reads() {
+        // The KEV idiom: `first` of a comprehension hands back a catalog
+        // entry, compared with null and read by field.
+        let d = demand(
+            r#"fn entry(c) = first([v for v in kev.vulnerabilities where v.cveID == c])
+rule r {
+  for a in assets
+  let k = entry(a.cve)
+  where k != null
+  subject a.id
+  require date(k.dueDate) >= today else "{k.product}"
+}"#,
+        );
+        assert_eq!(
+            top(&d),
+            "{kev{vulnerabilities[{cveID! dueDate! product!}]} assets[{cve! id!}]}"
+        );
+        // Anything else done with the built list reads its elements whole.
+        let d = demand(
+            "rule r {\n  for a in assets\n  require count([f for f in a.findings where f.open]) == 0\n}",
+        );
+        assert_eq!(top(&d), "{assets[{id! findings[!]}]}");
     }
 
     #[test]

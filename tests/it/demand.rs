@@ -123,6 +123,11 @@ fn awkward(fleet: &Path) -> PathBuf {
     let a = assets[with[5]].as_object_mut().unwrap();
     let host = a.remove("hostname").unwrap();
     a.insert("HostName_".into(), host);
+    // Catalog entries that are not what a lookup expects: a string, a
+    // number for a CVE id, and one whose fields a message would print.
+    let catalog = doc["kev"]["vulnerabilities"].as_array_mut().unwrap();
+    catalog.insert(0, serde_json::json!("CVE-2019-10000"));
+    catalog.push(serde_json::json!({"cveID": 5, "dueDate": "2026-01-01"}));
     let path = fleet.with_file_name("awkward.json");
     std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
     path
@@ -149,6 +154,7 @@ fn awkward_records_report_the_same_from_the_fields_read() {
     let all = same_either_way(&hipaa_without_schema(), &[(None, fleet)]);
     for expected in [
         "expected a list to iterate over",
+        "cannot read field `cveID`",
         "did you mean `severty`?",
         "has no field `hostname`",
         "x: 1",
