@@ -659,3 +659,47 @@ pub(crate) fn visit_order(
         None => Box::new(0..len),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{EvalOptions, Facts, Outcome, PolicySet};
+
+    /// Outcome and messages of rule `r` over `{"present": [1]}`.
+    fn run(require: &str, max_steps: u64) -> (Outcome, Vec<String>) {
+        let src = format!("rule r {{\n  require {require}\n}}\n");
+        let set = PolicySet::from_sources([("p.edict".to_string(), src)]).unwrap();
+        let facts = Facts::from_json_str(r#"{"present": [1]}"#).unwrap();
+        let options = EvalOptions {
+            max_steps,
+            ..EvalOptions::default()
+        };
+        let ev = set.evaluate(&facts, &options);
+        let s = &ev.rules[0].subjects[0];
+        (
+            s.outcome,
+            s.messages.iter().map(|m| m.text.clone()).collect(),
+        )
+    }
+
+    #[test]
+    fn an_absent_key_under_a_default_is_null_and_counts_its_step() {
+        assert_eq!(run("count(absent ?? []) == 0", 100).0, Outcome::Pass);
+        assert_eq!(run("count(present ?? []) == 1", 100).0, Outcome::Pass);
+        // Without `??`, the key is missing, with a hint.
+        let (outcome, messages) = run("count(presnt) == 1", 100);
+        assert_eq!(outcome, Outcome::Error);
+        assert!(
+            messages[0].contains("did you mean `present`"),
+            "{messages:?}"
+        );
+        // The budget still counts the key, and runs out on it.
+        let steps = (1..20)
+            .find(|&n| run("count(absent ?? []) == 0", n).0 == Outcome::Pass)
+            .expect("passes within 20 steps");
+        // Six, as when the absent key went through `eval` and its message.
+        assert_eq!(steps, 6);
+        let (outcome, messages) = run("count(absent ?? []) == 0", steps - 1);
+        assert_eq!(outcome, Outcome::Error);
+        assert!(messages[0].contains("budget"), "{messages:?}");
+    }
+}
