@@ -93,6 +93,23 @@ fn the_example_reports_the_same_from_the_fields_it_reads() {
     assert!(all.contains("outcome: Waived"), "{all}");
 }
 
+/// Generates a fleet into `dir` and returns its `fleet.json`.
+fn generated(dir: &TempDir, assets: &str, seed: &str, extra: &[&str]) -> PathBuf {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"))
+        .args(["--assets", assets, "--seed", seed])
+        .args(extra)
+        .arg("--out")
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.0.join("fleet.json")
+}
+
 /// Edits a generated fleet's assets so that values are not what the policy
 /// expects, in every way a message could show them.
 fn awkward(fleet: &Path) -> PathBuf {
@@ -136,17 +153,7 @@ fn awkward(fleet: &Path) -> PathBuf {
 #[test]
 fn awkward_records_report_the_same_from_the_fields_read() {
     let dir = TempDir::new("demand-fleet");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"))
-        .args(["--assets", "2000", "--seed", "3", "--out"])
-        .arg(&dir.0)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let fleet = awkward(&dir.0.join("fleet.json"));
+    let fleet = awkward(&generated(&dir, "2000", "3", &[]));
     assert!(
         std::fs::metadata(&fleet).unwrap().len() > 1 << 20,
         "too small to be parsed on threads"
@@ -173,14 +180,9 @@ fn awkward_records_report_the_same_from_the_fields_read() {
 #[test]
 fn scanner_detail_adds_fields_and_changes_no_other_value() {
     let generate = |dir: &TempDir, detail: bool| -> serde_json::Value {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"));
-        cmd.args(["--assets", "60", "--seed", "9", "--out"])
-            .arg(&dir.0);
-        if detail {
-            cmd.arg("--scanner-detail");
-        }
-        assert!(cmd.output().unwrap().status.success());
-        serde_json::from_str(&std::fs::read_to_string(dir.0.join("fleet.json")).unwrap()).unwrap()
+        let extra: &[&str] = if detail { &["--scanner-detail"] } else { &[] };
+        let fleet = generated(dir, "60", "9", extra);
+        serde_json::from_str(&std::fs::read_to_string(fleet).unwrap()).unwrap()
     };
     let plain = generate(&TempDir::new("plain-fleet"), false);
     let mut detailed = generate(&TempDir::new("detail-fleet"), true);
@@ -212,13 +214,7 @@ fn scanner_detail_adds_fields_and_changes_no_other_value() {
 fn streamed_records_report_the_same_from_the_fields_read() {
     use edict::eval::stream::{evaluate_stream, StreamEvent, Streamed};
     let dir = TempDir::new("demand-stream");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"))
-        .args(["--assets", "600", "--seed", "4", "--out"])
-        .arg(&dir.0)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let fleet = awkward(&dir.0.join("fleet.json"));
+    let fleet = awkward(&generated(&dir, "600", "4", &[]));
     let mut doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&fleet).unwrap()).unwrap();
     let assets = doc["assets"].take();
