@@ -50,6 +50,21 @@ pub fn edict_stdin(args: &[&str], input: &str) -> Output {
     output
 }
 
+/// Runs `edict-fleet` with `args`, writing into `dir`.
+pub fn edict_fleet(dir: &TempDir, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_edict-fleet"))
+        .args(args)
+        .arg("--out")
+        .arg(&dir.0)
+        .output()
+        .expect("run edict-fleet");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Standard output as text.
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -95,17 +95,9 @@ fn the_example_reports_the_same_from_the_fields_it_reads() {
 
 /// Generates a fleet into `dir` and returns its `fleet.json`.
 fn generated(dir: &TempDir, assets: &str, seed: &str, extra: &[&str]) -> PathBuf {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"))
-        .args(["--assets", assets, "--seed", seed])
-        .args(extra)
-        .arg("--out")
-        .arg(&dir.0)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    edict_fleet(
+        dir,
+        &[&["--assets", assets, "--seed", seed][..], extra].concat(),
     );
     dir.0.join("fleet.json")
 }

@@ -194,17 +194,7 @@ fn jsonl_fleet(dir: &TempDir, assets: &str, seed: &str) -> String {
 }
 
 fn fleet_bytes(dir: &TempDir, args: &[&str]) -> Vec<(String, Vec<u8>)> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edict-fleet"))
-        .args(args)
-        .arg("--out")
-        .arg(&dir.0)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    edict_fleet(dir, args);
     let mut files: Vec<_> = std::fs::read_dir(&dir.0)
         .unwrap()
         .map(|e| {
