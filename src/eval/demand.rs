@@ -8,7 +8,7 @@
 //! its elements, and every other use (printing, comparing, handing it to a
 //! builtin, a condition) demands the value whole. Loading then builds only
 //! what is demanded, so evaluation sees the same values wherever it looks
-//! (see `src/eval/json.rs` for how loading keeps error messages the same).
+//! (see `src/eval/json/` for how loading keeps error messages the same).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

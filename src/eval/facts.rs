@@ -303,7 +303,7 @@ impl Facts {
     ) -> Result<(), FactsError> {
         match (format, schema) {
             // Nothing to validate, so no positions to keep: parse straight
-            // into values (src/eval/json.rs), the fast path for big fleets.
+            // into values (src/eval/json/), the fast path for big fleets.
             (Format::Json, None) => return self.add_json(name, mount, text),
             (Format::Json, Some(schema)) => {
                 if let Some(values) = self.valid_json(text, mount, schema) {
