@@ -15,7 +15,7 @@ pub type Str = Arc<str>;
 ///
 /// Facts hold hundreds of thousands of small objects, so a map is a plain
 /// vector of fields (one allocation, searched in order) and grows a hash index
-/// only past [`LINEAR_FIELDS`] fields, where searching in order gets slow.
+/// only past `LINEAR_FIELDS` (12) fields, where searching in order gets slow.
 #[derive(Clone, Debug, Default)]
 pub struct Map {
     fields: Vec<(Str, Value)>,
