@@ -374,7 +374,9 @@ impl std::io::Write for EagerSync {
         if self.unsynced >= Self::EVERY && idle {
             self.settle()?;
             let file = self.file.try_clone()?;
-            self.syncing = Some(std::thread::spawn(move || file.sync_data()));
+            // A thread that cannot start is an error to report, not a panic.
+            let sync = std::thread::Builder::new().spawn(move || file.sync_data())?;
+            self.syncing = Some(sync);
             self.unsynced = 0;
         }
         Ok(n)

@@ -468,19 +468,23 @@ fn streaming_on_several_threads_writes_the_same_bytes_as_one_thread() {
     let stream = dir.write("assets.jsonl", &input);
     let spec = format!("assets={}", stream.display());
     let shared = dir.0.join("shared.json");
-    let run = |threads: &str, spec: &str| {
-        let out = edict(&[
+    let shared = shared.to_str().unwrap();
+    fn args<'a>(shared: &'a str, spec: &'a str, threads: &'a str) -> [&'a str; 10] {
+        [
             "eval",
             "examples/hipaa",
             "--now",
             "2026-11-01",
             "--facts",
-            shared.to_str().unwrap(),
+            shared,
             "--stream",
             spec,
             "--threads",
             threads,
-        ]);
+        ]
+    }
+    let run = |threads: &str, spec: &str| {
+        let out = edict(&args(shared, spec, threads));
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
         assert!(
             stderr(&out).contains("2500 records streamed, 3 malformed lines rejected"),
@@ -509,21 +513,7 @@ fn streaming_on_several_threads_writes_the_same_bytes_as_one_thread() {
     }
     // From stdin, on two threads: the output outgrows a pipe long before the
     // input is all written, which `edict_stdin` must (and does) survive.
-    let piped = edict_stdin(
-        &[
-            "eval",
-            "examples/hipaa",
-            "--now",
-            "2026-11-01",
-            "--facts",
-            shared.to_str().unwrap(),
-            "--stream",
-            "assets=-",
-            "--threads",
-            "2",
-        ],
-        &input,
-    );
+    let piped = edict_stdin(&args(shared, "assets=-", "2"), &input);
     assert!(
         stdout(&piped) == one,
         "stdin on two threads wrote other bytes"
