@@ -176,14 +176,14 @@ fn render(
                 text: v.to_string(),
             }
         }
-        StreamEvent::Rejected { line, message } => Rendered {
+        StreamEvent::Rejected { line, messages } => Rendered {
             line,
             outcome: None,
             noncompliant: false,
             text: serde_json::json!({
                 "line": line,
                 "outcome": "rejected",
-                "messages": [message],
+                "messages": messages,
             })
             .to_string(),
         },
@@ -331,9 +331,14 @@ pub fn run(
             }
             let _ = out.flush();
             err_line!(
-                "{} records streamed, {} malformed lines rejected",
+                "{} records streamed, {} {} rejected",
                 summary.records,
-                summary.rejected
+                summary.rejected,
+                if summary.rejected == 1 {
+                    "line"
+                } else {
+                    "lines"
+                }
             );
             if summary.rejected > 0 {
                 EXIT_INVALID

@@ -7,11 +7,13 @@ use std::io::BufRead;
 use super::demand::{Demand, Shape};
 use super::facts::Facts;
 use super::json::{self, Interner};
+use super::load::{self, Node, NodeKind};
 use super::outcome::{RegisterEntry, SubjectResult};
 use super::rule::Registers;
 use super::value::Value;
 use super::{EvalOptions, Machine};
 use crate::ir::Program;
+use crate::schema::{Schema, Ty};
 
 /// What a streamed run produces, in order.
 #[derive(Debug)]
@@ -27,12 +29,12 @@ pub enum StreamEvent<'a> {
         /// The outcome.
         result: &'a SubjectResult,
     },
-    /// A line that is not a JSON document.
+    /// A line that is not a JSON document, or whose record the schema refuses.
     Rejected {
         /// 1-based line.
         line: usize,
-        /// Why, with the column.
-        message: String,
+        /// Why, each with its column: the syntax error, or every violation.
+        messages: Vec<String>,
     },
 }
 
@@ -41,7 +43,7 @@ pub enum StreamEvent<'a> {
 pub struct StreamSummary {
     /// Records evaluated.
     pub records: usize,
-    /// Malformed lines skipped.
+    /// Lines skipped: malformed, or refused by the schema.
     pub rejected: usize,
     /// Register entries with what became of them, as in a batch report.
     pub register: Vec<RegisterEntry>,
@@ -118,13 +120,17 @@ struct Worker<'p, 'o> {
     /// What the policy observes of the facts and of one record, when only
     /// that is built.
     shaping: Option<(&'o Demand, &'o Shape)>,
+    /// The streamed name and, when the schema declares it, its type: each
+    /// record is checked as the one-element list it is bound as.
+    name: &'o str,
+    declared: Option<(&'p Schema, &'p Ty)>,
 }
 
 impl<'p, 'o> Worker<'p, 'o> {
     fn new(
         program: &'p Program,
         facts: &Facts,
-        name: &str,
+        name: &'o str,
         streamed: &'o [usize],
         options: &'o EvalOptions,
         demand: Option<&'o Demand>,
@@ -144,6 +150,11 @@ impl<'p, 'o> Worker<'p, 'o> {
             options,
             interner: Interner::default(),
             shaping: demand.map(|d| (d, json::element_shape(d.key(name)))),
+            name,
+            declared: program
+                .schema
+                .as_deref()
+                .and_then(|schema| Some((schema, &schema.facts.fields.get(name)?.ty))),
         }
     }
 
@@ -187,28 +198,40 @@ impl<'p, 'o> Worker<'p, 'o> {
         summary: &mut StreamSummary,
         on_event: &mut impl FnMut(StreamEvent<'_>),
     ) {
-        let parsed = match self.shaping {
-            Some((demand, record)) => json::parse_shaped(line, demand, record, &mut self.interner),
-            None => json::parse(line, &mut self.interner),
+        // A record the schema checks is built whole: the schema is a
+        // contract on all of it, as it is on a batch document.
+        let parsed = match (self.declared, self.shaping) {
+            (None, Some((demand, record))) => {
+                json::parse_shaped(line, demand, record, &mut self.interner)
+            }
+            _ => json::parse(line, &mut self.interner),
         };
-        let record = match parsed {
-            Ok(v) => v,
-            Err(e) => {
+        let bound = match parsed {
+            Ok(record) => match self.declared {
+                Some((schema, ty)) => checked(schema, ty, self.name, line, record),
+                None => Ok(Value::list(vec![record])),
+            },
+            Err(e) => Err(vec![format!("column {}: malformed JSON: {e}", e.column())]),
+        };
+        let bound = match bound {
+            Ok(bound) => bound,
+            Err(messages) => {
                 summary.rejected += 1;
-                on_event(StreamEvent::Rejected {
-                    line: n,
-                    message: format!("column {}: malformed JSON: {e}", e.column()),
-                });
+                on_event(StreamEvent::Rejected { line: n, messages });
                 return;
             }
         };
         summary.records += 1;
-        let id = match record.get("id") {
+        let record = match &bound {
+            Value::List(items) => items.first(),
+            _ => None,
+        };
+        let id = match record.and_then(|r| r.get("id")) {
             Some(v @ (Value::Str(_) | Value::Int(_) | Value::Float(_))) => Some(v.to_string()),
             _ => None,
         };
         if let Some(s) = self.slot.and_then(|s| self.m.facts.get_mut(s)) {
-            *s = Some(Value::list(vec![record]));
+            *s = Some(bound);
         }
         for &i in self.streamed {
             let Some(rule) = self.program.rules.get(i).filter(|_| self.selected(i)) else {
@@ -238,6 +261,52 @@ impl<'p, 'o> Worker<'p, 'o> {
             self.run_line(*n, line, registers, summary, on_event);
         }
     }
+}
+
+/// A record bound as its one-element list under `name` and checked against
+/// the schema's type for `name`, with ISO dates made dates as in a batch
+/// load; or each violation, with its column in `line`.
+fn checked(
+    schema: &Schema,
+    ty: &Ty,
+    name: &str,
+    line: &str,
+    record: Value,
+) -> Result<Value, Vec<String>> {
+    let mut violations = Vec::new();
+    let bound = load::validate(
+        &Value::list(vec![record]),
+        Some(ty),
+        Some(schema),
+        name,
+        &mut violations,
+    );
+    if violations.is_empty() {
+        return Ok(bound);
+    }
+    // Values keep no positions: the line is read again by the reader that does.
+    if let Ok(node) = load::parse(line, load::Format::Json) {
+        let list = Node {
+            kind: NodeKind::List(vec![node]),
+            line: 1,
+            column: 1,
+        };
+        let mut located = Vec::new();
+        load::validate(&list, Some(ty), Some(schema), name, &mut located);
+        if !located.is_empty() {
+            violations = located;
+        }
+    }
+    Err(violations
+        .iter()
+        .map(|v| {
+            let at = match v.column {
+                0 => String::new(),
+                column => format!("column {column}: "),
+            };
+            format!("{at}`{}`: {} ({})", v.path, v.message, v.code)
+        })
+        .collect())
 }
 
 /// Appends a later part's register bookkeeping, as if one machine had run both.
@@ -442,6 +511,33 @@ mod tests {
         assert!(
             written < 1_000,
             "{written} outcomes written past the failure"
+        );
+    }
+
+    #[test]
+    fn a_streamed_record_is_checked_and_typed_as_a_batch_load_is() {
+        let set = crate::PolicySet::from_sources([(
+            "p.edict".to_string(),
+            "facts {\n  assets: [A]\n}\ntype A {\n  id: string\n  seen: date\n}\n\
+             rule r {\n  for a in assets\n  subject a.id\n  require a.seen <= today\n}\n"
+                .to_string(),
+        )])
+        .unwrap();
+        let schema = set.program().schema.as_deref().unwrap();
+        let ty = &schema.facts.fields.get("assets").unwrap().ty;
+        let check = |line: &str| {
+            let record = json::parse(line, &mut Interner::default()).unwrap();
+            checked(schema, ty, "assets", line, record)
+        };
+        let good = check(r#"{"id": "x", "seen": "2026-01-02"}"#).unwrap();
+        assert!(format!("{good:?}").contains("Date(2026-01-02)"), "{good:?}");
+        let bad = check(r#"{"id": 3, "seen": "2026-02-30"}"#).unwrap_err();
+        assert_eq!(
+            bad,
+            [
+                "column 8: `assets[0].id`: expected string, found the number 3 (F0005)",
+                "column 19: `assets[0].seen`: `2026-02-30` is not a date (YYYY-MM-DD) (F0008)"
+            ]
         );
     }
 }

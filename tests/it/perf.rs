@@ -337,7 +337,7 @@ fn streaming_reports_the_outcomes_a_batch_run_reports() {
 
 #[test]
 fn a_malformed_line_is_rejected_with_its_number_and_the_rest_still_run() {
-    let input = "{\"id\": \"a1\", \"legacy\": true, \"hostname\": \"h\", \"os\": \"XP\"}\n{\"id\": broken\n{\"id\": \"a3\", \"legacy\": true, \"hostname\": \"h3\", \"os\": \"XP\", \"compensating_control\": \"vlan\"}\n";
+    let input = "{\"id\": \"a1\", \"legacy\": true, \"hostname\": \"h\", \"os\": \"XP\", \"criticality\": \"low\", \"findings\": []}\n{\"id\": broken\n{\"id\": \"a3\", \"legacy\": true, \"hostname\": \"h3\", \"os\": \"XP\", \"criticality\": \"low\", \"findings\": [], \"compensating_control\": \"vlan\"}\n";
     let out = edict_stdin(
         &[
             "eval",
@@ -375,7 +375,7 @@ fn a_malformed_line_is_rejected_with_its_number_and_the_rest_still_run() {
         (lines[2]["line"].as_u64(), lines[2]["outcome"].as_str()),
         (Some(3), Some("pass"))
     );
-    assert!(stderr(&out).contains("2 records streamed, 1 malformed lines rejected"));
+    assert!(stderr(&out).contains("2 records streamed, 1 line rejected"));
 }
 
 #[test]
@@ -487,7 +487,7 @@ fn streaming_on_several_threads_writes_the_same_bytes_as_one_thread() {
         let out = edict(&args(shared, spec, threads));
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
         assert!(
-            stderr(&out).contains("2500 records streamed, 3 malformed lines rejected"),
+            stderr(&out).contains("2500 records streamed, 3 lines rejected"),
             "{}",
             stderr(&out)
         );

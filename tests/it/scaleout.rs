@@ -19,8 +19,9 @@ const STREAM: &[&str] = &[
     "assets=-",
 ];
 
-const FAILING: &str = "{\"id\": \"a1\", \"legacy\": true, \"hostname\": \"h\", \"os\": \"XP\"}\n";
-const PASSING: &str = "{\"id\": \"a3\", \"legacy\": true, \"hostname\": \"h3\", \"os\": \"XP\", \"compensating_control\": \"vlan\"}\n";
+/// Records as the HIPAA schema requires them: streamed records are checked too.
+const FAILING: &str = "{\"id\": \"a1\", \"legacy\": true, \"hostname\": \"h\", \"os\": \"XP\", \"criticality\": \"low\", \"findings\": []}\n";
+const PASSING: &str = "{\"id\": \"a3\", \"legacy\": true, \"hostname\": \"h3\", \"os\": \"XP\", \"criticality\": \"low\", \"findings\": [], \"compensating_control\": \"vlan\"}\n";
 
 #[test]
 fn exit_zero_turns_non_compliance_into_zero_but_not_invalid_input() {

@@ -403,3 +403,107 @@ fn edict_toml_supplies_defaults_and_flags_override_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("edict.toml"), "{}", stderr(&out));
 }
+
+#[test]
+fn streamed_records_are_checked_against_the_schema_as_a_batch_is() {
+    let dir = TempDir::new("hipaa-stream-schema");
+    let assets: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/hipaa/assets.json")).unwrap(),
+    )
+    .unwrap();
+    let mut records = assets["assets"].as_array().unwrap().clone();
+    // The mistakes the batch test above makes, in two records.
+    records[1]["criticality"] = "hihg".into();
+    records[1]["findings"][0]["detected"] = "16/10/2026".into();
+    records[1]["legacy"] = "no".into();
+    records[2].as_object_mut().unwrap().remove("hostname");
+    let finding = records[2]["findings"][0].as_object_mut().unwrap();
+    let patched = finding.remove("patched").unwrap();
+    finding.insert("pathced".into(), patched);
+    let rejected_ids = [records[1]["id"].clone(), records[2]["id"].clone()];
+    let lines: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let stream = dir.write("assets.jsonl", &lines);
+    let spec = format!("assets={}", stream.display());
+    let mut args = vec!["eval", "examples/hipaa"];
+    // Every other input, and the assets streamed.
+    args.extend(
+        HIPAA_FACTS
+            .chunks(2)
+            .filter(|flag| flag[1] != "examples/hipaa/assets.json")
+            .flatten(),
+    );
+    args.extend(["--stream", &spec]);
+    let out = edict(&args);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let expected = format!("{} records streamed, 2 lines rejected", records.len() - 2);
+    assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
+    let streamed: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let rejected: Vec<String> = streamed
+        .iter()
+        .filter(|v| v["outcome"] == "rejected")
+        .map(|v| serde_json::to_string_pretty(v).unwrap())
+        .collect();
+    insta::assert_snapshot!(rejected.join("\n"));
+
+    // Every other record is evaluated as the batch run evaluates it: the
+    // same outcomes, deadlines and messages. A
+    // streamed record is `assets[0]` to the policy; a batch report gives
+    // deadlines only for findings.
+    let key = |rule: &serde_json::Value, subject: &serde_json::Value, v: &serde_json::Value| {
+        let messages: Vec<String> = v["messages"]
+            .as_array()
+            .map(|ms| {
+                ms.iter()
+                    .map(|m| m.get("message").unwrap_or(m).as_str().unwrap())
+                    .map(|m| match m.split_once("assets[") {
+                        Some((before, after)) => {
+                            let rest = after.trim_start_matches(|c: char| c.is_ascii_digit());
+                            format!("{before}assets[0{rest}")
+                        }
+                        None => m.to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let due = if v["outcome"] == "pass" {
+            &serde_json::Value::Null
+        } else {
+            &v["due"]
+        };
+        format!("{rule} {subject} {} {due} {messages:?}", v["outcome"])
+    };
+    let from_stream: std::collections::BTreeSet<String> = streamed
+        .iter()
+        .filter(|v| v["line"].as_u64().is_some_and(|l| l > 0) && v["outcome"] != "rejected")
+        .map(|v| key(&v["rule"], &v["subject"], v))
+        .collect();
+    let streamed_rules: std::collections::BTreeSet<String> = streamed
+        .iter()
+        .filter(|v| v["line"].as_u64().is_some_and(|l| l > 0))
+        .filter_map(|v| v["rule"].as_str().map(str::to_string))
+        .collect();
+    let mut batch_args = vec!["eval", "examples/hipaa"];
+    batch_args.extend(HIPAA_FACTS);
+    batch_args.extend(["--format", "jsonl"]);
+    let batch = edict(&batch_args);
+    assert_eq!(batch.status.code(), Some(1), "{}", stderr(&batch));
+    let of_rejected = |subject: &str| {
+        rejected_ids.iter().any(|id| {
+            let id = id.as_str().unwrap();
+            subject == id || subject.starts_with(&format!("{id}:"))
+        })
+    };
+    let from_batch: std::collections::BTreeSet<String> = stdout(&batch)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "outcome")
+        .filter(|v| streamed_rules.contains(v["rule"].as_str().unwrap()))
+        .filter(|v| !of_rejected(v["subject"].as_str().unwrap()))
+        .map(|v| key(&v["rule"], &v["subject"], &v))
+        .collect();
+    assert!(from_stream.len() > 20, "{from_stream:?}");
+    assert_eq!(from_stream, from_batch);
+}
