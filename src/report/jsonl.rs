@@ -176,7 +176,7 @@ fn line_head(rule: &RuleReport) -> Vec<u8> {
 }
 
 /// Appends a JSON string: copied as it is unless a byte needs escaping.
-fn json_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn json_str(out: &mut Vec<u8>, s: &str) {
     // No early exit, so the check runs over whole vectors of bytes.
     let escapes = s.bytes().fold(false, |any, b| {
         any | (b < 0x20) | (b == b'"') | (b == b'\\')
