@@ -68,7 +68,7 @@ pub struct EvalArgs {
     /// facts record, instead of leaving it out and counting it as rejected.
     #[arg(long)]
     pub strict: bool,
-    /// No progress bar on stderr while streaming.
+    /// No progress line on stderr (shown on a terminal once a run takes a second).
     #[arg(long, short)]
     pub quiet: bool,
     /// Exit 0 when the run is merely non-compliant; invalid input still exits 2.
@@ -156,6 +156,14 @@ fn run_report(mut args: EvalArgs) -> u8 {
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     );
+    let bar = super::progress::Bar::start(
+        !args.quiet && std::io::stderr().is_terminal(),
+        set.program()
+            .rules
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect(),
+    );
     let mut facts = Facts::default();
     facts.skip_malformed_records = !args.strict;
     facts.parse_threads = threads;
@@ -180,6 +188,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
         }
     }
     if !errors.is_empty() {
+        bar.finish();
         for e in &errors {
             err_text!("{}", project::render_facts_error(e));
         }
@@ -197,6 +206,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
             max_list_items: args.max_list_items,
         },
         threads,
+        progress: bar.progress(),
     };
     for id in &args.rules {
         if !set.program().rules.iter().any(|r| *r.id == **id) {
@@ -204,6 +214,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
             let help = crate::diagnostic::did_you_mean(id, known)
                 .map(|s| format!("; did you mean `{s}`?"))
                 .unwrap_or_default();
+            bar.finish();
             err_line!("error: no rule `{id}`{help}");
             return EXIT_INVALID;
         }
@@ -225,6 +236,8 @@ fn run_report(mut args: EvalArgs) -> u8 {
             }
             _ => None,
         };
+        // The stream draws its own progress.
+        bar.finish();
         if let Some(why) = refused {
             err_line!("error: {why}");
             return EXIT_INVALID;
@@ -241,6 +254,7 @@ fn run_report(mut args: EvalArgs) -> u8 {
     } else {
         (set.evaluate(&facts, &options), Vec::new())
     };
+    bar.finish();
     for e in &facts.rejected {
         err_line!("warning: {e}; the record was left out");
     }

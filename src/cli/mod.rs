@@ -22,6 +22,7 @@ mod explain;
 mod fmt;
 mod inputs;
 mod lsp;
+mod progress;
 pub mod project;
 mod stream;
 mod test;

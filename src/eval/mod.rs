@@ -11,6 +11,7 @@ mod ops;
 mod origin;
 pub mod outcome;
 mod parallel;
+pub mod progress;
 mod rule;
 pub mod stream;
 pub mod value;
@@ -96,6 +97,8 @@ pub(crate) struct Machine<'p> {
     joins: std::collections::HashMap<usize, index::JoinIndex>,
     /// The elements of a rule's first `for` this machine evaluates: a worker's chunk.
     first_range: Option<std::ops::Range<usize>>,
+    /// Where to count the first `for`'s records as they are evaluated.
+    progress: Option<std::sync::Arc<progress::Progress>>,
 }
 
 impl<'p> Machine<'p> {
@@ -122,6 +125,7 @@ impl<'p> Machine<'p> {
             explained: None,
             joins: std::collections::HashMap::new(),
             first_range: None,
+            progress: None,
         }
     }
 
@@ -165,6 +169,8 @@ pub struct EvalOptions {
     pub threads: usize,
     /// Caps on the strings and lists evaluation builds.
     pub limits: Limits,
+    /// Counters to follow the evaluation from another thread, when given.
+    pub progress: Option<std::sync::Arc<progress::Progress>>,
 }
 
 impl Default for EvalOptions {
@@ -176,6 +182,7 @@ impl Default for EvalOptions {
             max_steps: DEFAULT_MAX_STEPS,
             threads: 1,
             limits: Limits::default(),
+            progress: None,
         }
     }
 }
@@ -210,17 +217,22 @@ fn run<'p>(
 ) -> Evaluation {
     m.max_steps = options.max_steps;
     m.limits = options.limits;
+    m.progress = options.progress.clone();
     let mut registers = rule::Registers::default();
     let rules = program
         .rules
         .iter()
-        .filter(|r| {
+        .enumerate()
+        .filter(|(_, r)| {
             options
                 .rules
                 .as_ref()
                 .is_none_or(|only| only.iter().any(|o| **o == *r.id))
         })
-        .map(|r| {
+        .map(|(i, r)| {
+            if let Some(progress) = &options.progress {
+                progress.start_rule(i);
+            }
             parallel_facts
                 .and_then(|facts| parallel::run_rule(program, facts, options, m, r, &mut registers))
                 .unwrap_or_else(|| m.run_rule(r, &mut registers))

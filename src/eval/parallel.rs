@@ -36,6 +36,9 @@ pub(crate) fn run_rule<'p>(
     if threads < 2 {
         return None;
     }
+    if let Some(progress) = &options.progress {
+        progress.set_total(len);
+    }
     let per = len.div_ceil(threads);
     let parts: Vec<Option<(RuleResult, Registers)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -46,6 +49,7 @@ pub(crate) fn run_rule<'p>(
                     w.max_steps = options.max_steps;
                     w.limits = options.limits;
                     w.first_range = Some(range);
+                    w.progress = options.progress.clone();
                     let mut regs = Registers::default();
                     let result = w.run_rule(rule, &mut regs);
                     (result, regs)

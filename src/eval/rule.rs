@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use super::expr::visit_order;
 use super::origin::Origin;
 use super::outcome::*;
+use super::progress::PUBLISH_EVERY;
 use super::value::Value;
 use super::{EvalError, Machine};
 use crate::ir::{ExprKind, Level, RequireDef, RuleDef, Step, WaiverStep, WaiverUse};
@@ -92,9 +93,23 @@ impl<'p> Machine<'p> {
                     (Some(r), 0) => r.clone(),
                     _ => 0..items.len(),
                 };
+                // The first `for`'s records are counted for a progress display;
+                // a worker's chunk is counted toward the total its caller set.
+                let progress = self.progress.clone().filter(|_| step == 0);
+                if let (Some(progress), None) = (&progress, &self.first_range) {
+                    progress.set_total(items.len());
+                }
+                let mut unpublished = 0;
                 for index in visit_order(candidates.as_deref(), items.len()) {
                     if !chunk.contains(&index) {
                         continue;
+                    }
+                    if let Some(progress) = &progress {
+                        unpublished += 1;
+                        if unpublished == PUBLISH_EVERY {
+                            progress.add(unpublished);
+                            unpublished = 0;
+                        }
                     }
                     let Some(item) = items.get(index) else {
                         continue;
@@ -120,6 +135,9 @@ impl<'p> Machine<'p> {
                         }
                     }
                     self.walk(rule, step + 1, out, registers);
+                }
+                if let Some(progress) = &progress {
+                    progress.add(unpublished);
                 }
             }
             Step::Let { slot, value } => match self.eval(value) {
