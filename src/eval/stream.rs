@@ -120,9 +120,10 @@ struct Worker<'p, 'o> {
     /// What the policy observes of the facts and of one record, when only
     /// that is built.
     shaping: Option<(&'o Demand, &'o Shape)>,
-    /// The streamed name and, when the schema declares it, its type: each
-    /// record is checked as the one-element list it is bound as.
+    /// The streamed name.
     name: &'o str,
+    /// The schema and its type for the streamed name, when it declares one:
+    /// each record is checked as the one-element list it is bound as.
     declared: Option<(&'p Schema, &'p Ty)>,
 }
 
