@@ -188,22 +188,15 @@ fn render(
 /// cost a tenth of a streamed run. The text is what that gave (a test
 /// compares them).
 fn subject_line(rule: &str, line: usize, id: Option<&str>, result: &SubjectResult) -> Vec<u8> {
-    use crate::report::jsonl::json_str;
+    use crate::report::jsonl::{json_str, outcome_and_messages};
     let mut text = Vec::with_capacity(160);
     text.extend_from_slice(br#"{"rule":"#);
     json_str(&mut text, rule);
     text.extend_from_slice(br#","subject":"#);
     json_str(&mut text, &result.subject);
-    text.extend_from_slice(br#","outcome":""#);
-    text.extend_from_slice(result.outcome.as_str().as_bytes());
-    text.extend_from_slice(br#"","messages":["#);
-    for (i, m) in result.messages.iter().enumerate() {
-        if i > 0 {
-            text.push(b',');
-        }
-        json_str(&mut text, &m.text);
-    }
-    text.push(b']');
+    outcome_and_messages(&mut text, result.outcome, &result.messages, |out, m| {
+        json_str(out, &m.text)
+    });
     if line > 0 {
         // Writing to a vector cannot fail.
         let _ = write!(text, r#","line":{line},"id":"#);

@@ -119,13 +119,7 @@ fn outcome_lines(out: &mut Vec<u8>, outcomes: &[OutcomeRef<'_>]) {
         match finding {
             None => out.extend_from_slice(br#","outcome":"pass"}"#),
             Some(f) => {
-                out.extend_from_slice(br#","outcome":""#);
-                out.extend_from_slice(f.outcome.as_str().as_bytes());
-                out.extend_from_slice(br#"","messages":["#);
-                for (i, m) in f.messages.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
+                outcome_and_messages(out, f.outcome, &f.messages, |out, m| {
                     out.extend_from_slice(br#"{"message":"#);
                     json_str(out, &m.message);
                     let l = &m.location;
@@ -137,8 +131,7 @@ fn outcome_lines(out: &mut Vec<u8>, outcomes: &[OutcomeRef<'_>]) {
                         r#","line":{},"column":{},"end_line":{},"end_column":{}}}}}"#,
                         l.line, l.column, l.end_line, l.end_column
                     );
-                }
-                out.push(b']');
+                });
                 if let Some(due) = &f.due {
                     out.extend_from_slice(br#","due":"#);
                     json_str(out, due);
@@ -173,6 +166,25 @@ fn line_head(rule: &RuleReport) -> Vec<u8> {
     head.extend_from_slice(if rule.enforced { b"true" } else { b"false" });
     head.extend_from_slice(br#","subject":"#);
     head
+}
+
+/// Appends `,"outcome":"…","messages":[…]`, each message written by `message`.
+pub(crate) fn outcome_and_messages<M>(
+    out: &mut Vec<u8>,
+    outcome: crate::eval::Outcome,
+    messages: &[M],
+    mut message: impl FnMut(&mut Vec<u8>, &M),
+) {
+    out.extend_from_slice(br#","outcome":""#);
+    out.extend_from_slice(outcome.as_str().as_bytes());
+    out.extend_from_slice(br#"","messages":["#);
+    for (i, m) in messages.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        message(out, m);
+    }
+    out.push(b']');
 }
 
 /// Appends a JSON string: copied as it is unless a byte needs escaping.
