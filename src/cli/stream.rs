@@ -99,7 +99,8 @@ impl Progress {
             }
             _ => String::new(),
         };
-        err_text!("\r\x1b[K{records} records, {rate:.0}/s{eta}");
+        let noun = if records == 1 { "record" } else { "records" };
+        err_text!("\r\x1b[K{records} {noun}, {rate:.0}/s{eta}");
     }
 
     fn finish(&self) {

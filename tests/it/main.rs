@@ -9,6 +9,7 @@ mod editors;
 mod examples;
 mod lsp;
 mod perf;
+mod progress;
 mod reports;
 mod resilience;
 mod robustness;
