@@ -6,10 +6,14 @@
 //! the same violations and prints throughput, peak memory and ratios to (b).
 //!
 //! Usage: edict-compare FLEET.json [--runs N] [--now YYYY-MM-DD] [--edict PATH]
-//!        edict-compare --mode MODE FLEET.json --now YYYY-MM-DD
+//!        edict-compare --mode MODE FLEET.json --now YYYY-MM-DD [--stream-dir DIR]
+//!        edict-compare --split DIR FLEET.json
 //!
 //! MODE is edict, edict2, typed, parse, rego (regorus RVM), rego-interp
-//! (regorus tree-walking interpreter), rego-data (RVM, fleet as data) or cli.
+//! (regorus tree-walking interpreter), rego-data (RVM, fleet as data), cli,
+//! cli-jsonl or cli-stream (the assets streamed as JSON Lines, from the
+//! `--stream-dir DIR` that `--split DIR` wrote: `assets.jsonl` and
+//! `shared.json`).
 //! With `EDICT_COMPARE_DUMP=FILE`, a `--mode` run also writes its violations
 //! to FILE, one a line, to diff two modes that disagree.
 //! The `edict` binary for (a') is `--edict PATH`, else `$EDICT_BIN`, else
@@ -44,6 +48,10 @@ fn main() {
         .find(|a| a.ends_with(".json"))
         .cloned()
         .unwrap_or_else(|| usage());
+    if let Some(dir) = flag("--split") {
+        split_fleet(&file, std::path::Path::new(&dir));
+        return;
+    }
     if let Some(mode) = flag("--mode") {
         let text = std::fs::read_to_string(&file).unwrap_or_else(|e| die(&e.to_string()));
         let today = NaiveDate::parse_from_str(&now, "%Y-%m-%d").unwrap_or_else(|_| usage());
@@ -56,9 +64,15 @@ fn main() {
             "rego" => rego(&text, &now, RegoMode::Vm),
             "rego-data" => rego(&text, &now, RegoMode::VmData),
             "rego-interp" => rego(&text, &now, RegoMode::Interpreter),
-            "cli" | "cli-jsonl" => {
-                let format = if mode == "cli" { "json" } else { "jsonl" };
-                let (v, seconds, kb) = cli(&edict_bin(&flag("--edict")), &file, &now, format);
+            "cli" | "cli-jsonl" | "cli-stream" => {
+                let output = match mode.as_str() {
+                    "cli" => Output::Json,
+                    "cli-jsonl" => Output::Jsonl,
+                    _ => Output::Stream(flag("--stream-dir").unwrap_or_else(|| {
+                        die("--mode cli-stream needs --stream-dir DIR, written by --split DIR")
+                    })),
+                };
+                let (v, seconds, kb) = cli(&edict_bin(&flag("--edict")), &file, &now, &output);
                 own = Some((seconds, kb));
                 v
             }
@@ -378,22 +392,72 @@ fn edict_bin(flag: &Option<String>) -> std::path::PathBuf {
         .unwrap_or_else(|e| die(&e.to_string()))
 }
 
-/// (a') `edict eval … --rule patch_sla --format FORMAT` as a whole process,
-/// writing to a temporary file. Returns the failing subjects read back from
-/// that file, the process's wall time in seconds (reading back not
-/// included) and its peak resident memory in KB.
-fn cli(edict: &std::path::Path, file: &str, now: &str, format: &str) -> (Vec<String>, f64, u64) {
+/// What the (a') `edict eval` process writes, and from what input.
+#[derive(PartialEq)]
+enum Output {
+    /// `--format json`: one report document.
+    Json,
+    /// `--format jsonl`: one outcome a line.
+    Jsonl,
+    /// `--stream assets=DIR/assets.jsonl --facts DIR/shared.json`, the fleet
+    /// as `--split DIR` wrote it: one outcome a line, as it goes.
+    Stream(String),
+}
+
+/// Splits the fleet for `--stream` into `dir`: `assets.jsonl`, one asset a
+/// line, and `shared.json` with every other key.
+fn split_fleet(file: &str, dir: &std::path::Path) {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| die(&e.to_string()));
+    let mut fleet: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&text).unwrap_or_else(|e| die(&e.to_string()));
+    let assets = fleet.remove("assets").unwrap_or_default();
+    let mut lines = String::new();
+    for asset in assets.as_array().into_iter().flatten() {
+        lines.push_str(&asset.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(dir.join("assets.jsonl"), lines).unwrap_or_else(|e| die(&e.to_string()));
+    std::fs::write(
+        dir.join("shared.json"),
+        serde_json::Value::Object(fleet).to_string(),
+    )
+    .unwrap_or_else(|e| die(&e.to_string()));
+}
+
+/// (a') `edict eval … --rule patch_sla` as a whole process, writing to a
+/// temporary file. Returns the failing subjects read back from that file,
+/// the process's wall time in seconds (reading back not included) and its
+/// peak resident memory in KB.
+fn cli(edict: &std::path::Path, file: &str, now: &str, output: &Output) -> (Vec<String>, f64, u64) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hipaa");
-    let out_path =
-        std::env::temp_dir().join(format!("edict-compare-{}.{format}", std::process::id()));
-    let start = Instant::now();
-    let status = Command::new(edict)
+    let temp = std::env::temp_dir().join(format!("edict-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&temp).unwrap_or_else(|e| die(&e.to_string()));
+    let out_path = temp.join("out");
+    let mut command = Command::new(edict);
+    command
         .arg("eval")
         .arg(format!("{dir}/patching.edict"))
         .arg(format!("{dir}/exceptions.edict"))
-        .args(["--facts", file, "--rule", "patch_sla", "--format", format])
-        .args(["--now", now, "--output"])
-        .arg(&out_path)
+        .args(["--rule", "patch_sla", "--now", now]);
+    match output {
+        Output::Json | Output::Jsonl => {
+            let format = if *output == Output::Json {
+                "json"
+            } else {
+                "jsonl"
+            };
+            command.args(["--facts", file, "--format", format, "--output"]);
+            command.arg(&out_path);
+        }
+        Output::Stream(split) => {
+            command.args(["--facts", &format!("{split}/shared.json")]);
+            command.args(["--stream", &format!("assets={split}/assets.jsonl")]);
+            command
+                .stdout(std::fs::File::create(&out_path).unwrap_or_else(|e| die(&e.to_string())));
+        }
+    }
+    let start = Instant::now();
+    let status = command
         .status()
         .unwrap_or_else(|e| die(&format!("{}: {e}", edict.display())));
     let seconds = start.elapsed().as_secs_f64();
@@ -401,13 +465,13 @@ fn cli(edict: &std::path::Path, file: &str, now: &str, format: &str) -> (Vec<Str
         die(&format!("{} exited with {status}", edict.display()));
     }
     let text = std::fs::read_to_string(&out_path).unwrap_or_else(|e| die(&e.to_string()));
-    let _ = std::fs::remove_file(&out_path);
+    let _ = std::fs::remove_dir_all(&temp);
     let parse = |s: &str| -> serde_json::Value {
         serde_json::from_str(s).unwrap_or_else(|e| die(&e.to_string()))
     };
-    // json: rules[].findings[] holds every non-passing subject; jsonl: one
-    // outcome a line.
-    let outcomes: Vec<serde_json::Value> = if format == "json" {
+    // json: rules[].findings[] holds every non-passing subject; jsonl and a
+    // stream: one outcome a line (a stream ends with register lines).
+    let outcomes: Vec<serde_json::Value> = if *output == Output::Json {
         let doc = parse(&text);
         doc["rules"]
             .as_array()
@@ -469,6 +533,10 @@ fn modes(edict: &std::path::Path) -> Vec<(&'static str, String)> {
             "cli-jsonl",
             "(a') edict CLI, whole process, --format jsonl".to_string(),
         ));
+        m.push((
+            "cli-stream",
+            "(a') edict CLI, whole process, --stream of the assets as JSON Lines".to_string(),
+        ));
     } else {
         eprintln!(
             "skipping (a'): no edict binary at {} (pass --edict PATH or set EDICT_BIN)",
@@ -497,6 +565,21 @@ fn compare(file: &str, now: &str, runs: usize, edict: &std::path::Path) {
     let exe = std::env::current_exe().unwrap_or_else(|e| die(&e.to_string()));
     let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0) as f64;
     let modes = modes(edict);
+    // The fleet as JSON Lines for cli-stream, split once by a process of its
+    // own: getrusage's peak for a mode's children would otherwise include it.
+    let split = std::env::temp_dir().join(format!("edict-compare-split-{}", std::process::id()));
+    if modes.iter().any(|(m, _)| *m == "cli-stream") {
+        std::fs::create_dir_all(&split).unwrap_or_else(|e| die(&e.to_string()));
+        let status = Command::new(&exe)
+            .arg("--split")
+            .arg(&split)
+            .arg(file)
+            .status()
+            .unwrap_or_else(|e| die(&e.to_string()));
+        if !status.success() {
+            die("splitting the fleet into JSON Lines failed");
+        }
+    }
     let mut rows = Vec::new();
     for (mode, _) in &modes {
         let mut times = Vec::new();
@@ -507,6 +590,8 @@ fn compare(file: &str, now: &str, runs: usize, edict: &std::path::Path) {
                 .args(["--mode", mode, file, "--now", now])
                 .arg("--edict")
                 .arg(edict)
+                .arg("--stream-dir")
+                .arg(&split)
                 .output()
                 .unwrap_or_else(|e| die(&e.to_string()));
             let mut elapsed = start.elapsed().as_secs_f64();
@@ -531,6 +616,7 @@ fn compare(file: &str, now: &str, runs: usize, edict: &std::path::Path) {
             assets: f.get(3).and_then(|n| n.parse().ok()).unwrap_or(0),
         });
     }
+    let _ = std::fs::remove_dir_all(&split);
     let base = rows[0].seconds;
     println!("| program | violations | median s | assets/s | MB/s | peak MB | time ÷ typed |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
