@@ -279,7 +279,10 @@ pub fn run(
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut noncompliant = false;
-    let mut progress = (!quiet && std::io::stderr().is_terminal()).then(|| Progress {
+    // Outcomes written to the same terminal are progress enough; a bar drawn
+    // between their buffered chunks would break their lines apart.
+    let shown = !quiet && std::io::stderr().is_terminal() && !std::io::stdout().is_terminal();
+    let mut progress = shown.then(|| Progress {
         start: Instant::now(),
         last: Instant::now(),
         total,

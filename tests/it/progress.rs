@@ -68,11 +68,15 @@ fn a_slow_batch_run_on_a_terminal_shows_its_progress_then_clears_it() {
 fn a_slow_stream_on_a_terminal_shows_records_and_rate() {
     let dir = TempDir::new("progress-stream");
     let policy = policy(&dir);
+    let out = dir.0.join("out.jsonl");
     let edict = env!("CARGO_BIN_EXE_edict");
-    let Some((code, shown)) = on_terminal(&format!(
-        "(echo '{{\"id\": \"a1\", \"ok\": true}}'; sleep 1.5; echo '{{\"id\": \"a2\", \"ok\": true}}') \
-         | {edict} eval {policy} --now 2026-11-01 --stream assets=- --threads 1"
-    )) else {
+    let run = |redirect: &str| {
+        on_terminal(&format!(
+            "(echo '{{\"id\": \"a1\", \"ok\": true}}'; sleep 1.5; echo '{{\"id\": \"a2\", \"ok\": true}}') \
+             | {edict} eval {policy} --now 2026-11-01 --stream assets=- --threads 1 {redirect}"
+        ))
+    };
+    let Some((code, shown)) = run(&format!("> {}", out.display())) else {
         return;
     };
     assert_eq!(code, Some(0), "{shown:?}");
@@ -85,6 +89,13 @@ fn a_slow_stream_on_a_terminal_shows_records_and_rate() {
     assert!(drawn < summary, "{shown:?}");
     assert!(
         shown[drawn..summary].contains("/s\r\x1b[K"),
-        "the bar is cleared before the output and the summary: {shown:?}"
+        "the bar is cleared before the summary: {shown:?}"
     );
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(written.lines().count(), 2, "{written}");
+    // With the outcomes on the terminal too, no bar is drawn among them.
+    let (code, shown) = run("").expect("script ran once");
+    assert_eq!(code, Some(0), "{shown:?}");
+    assert!(!shown.contains(" record, "), "{shown:?}");
+    assert!(shown.contains(r#""subject":"a2""#), "{shown:?}");
 }
