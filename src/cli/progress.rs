@@ -54,6 +54,8 @@ impl Bar {
     fn stop_drawing(&mut self) {
         self.stop.store(true, Relaxed);
         if let Some(drawer) = self.drawer.take() {
+            // Woken from its wait, so a short run does not wait out a redraw.
+            drawer.thread().unpark();
             let _ = drawer.join();
         }
     }
@@ -71,9 +73,16 @@ fn draw(progress: &Progress, stop: &AtomicBool, rules: &[String]) {
     let mut shown = false;
     // The current rule's first sight: when, and how many records were done.
     let mut rule_seen: Option<(usize, Instant, usize)> = None;
+    let mut next = start + REDRAW_EVERY;
     while !stop.load(Relaxed) {
-        std::thread::sleep(REDRAW_EVERY);
+        // Parked until the next redraw, or until `finish` unparks it (a
+        // wake-up without either is just a shorter wait).
         let now = Instant::now();
+        if now < next {
+            std::thread::park_timeout(next - now);
+            continue;
+        }
+        next = now + REDRAW_EVERY;
         let snapshot = progress.snapshot();
         if let Some(s) = snapshot {
             if rule_seen.is_none_or(|(rule, _, _)| rule != s.rule) {
@@ -131,6 +140,23 @@ mod tests {
         assert_eq!(
             line(at(0, 2_000, 10_000), &rules, Some(4_000.0)),
             "patch_sla: 2000 of 10000 records, 4000/s, ETA 2s"
+        );
+    }
+
+    #[test]
+    fn finishing_does_not_wait_out_a_redraw() {
+        // A run shorter than a redraw used to end only when the drawer's
+        // sleep did: every run on a terminal took at least 200 ms.
+        let started = Instant::now();
+        let bar = Bar::start(true, Vec::new());
+        assert!(bar.progress().is_some());
+        // Long enough for the drawer to be waiting for its first redraw.
+        std::thread::sleep(Duration::from_millis(20));
+        bar.finish();
+        assert!(
+            started.elapsed() < REDRAW_EVERY,
+            "finish took {:?}",
+            started.elapsed()
         );
     }
 
