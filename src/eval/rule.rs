@@ -95,7 +95,11 @@ impl<'p> Machine<'p> {
                 };
                 // The first `for`'s records are counted for a progress display;
                 // a worker's chunk is counted toward the total its caller set.
-                let progress = self.progress.clone().filter(|_| step == 0);
+                let progress = if step == 0 {
+                    self.progress.clone()
+                } else {
+                    None
+                };
                 if let (Some(progress), None) = (&progress, &self.first_range) {
                     progress.set_total(items.len());
                 }
