@@ -23,7 +23,13 @@ fn on_terminal(command: &str) -> Option<(Option<i32>, String)> {
             String::from_utf8_lossy(&out.stdout).into_owned(),
         )),
         Err(e) => {
-            eprintln!("skipped: util-linux `script` is not available ({e})");
+            assert!(
+                std::env::var_os("EDICT_REQUIRE_PTY").is_none(),
+                "EDICT_REQUIRE_PTY is set but `script` cannot run: {e}"
+            );
+            eprintln!(
+                "skipped: util-linux `script` is not available ({e}); set EDICT_REQUIRE_PTY=1 to require it"
+            );
             None
         }
     }
